@@ -1,0 +1,390 @@
+/**
+ * The thin binding to the protocol core: typed calls straight into the core module's
+ * canonical-ABI exports (the module `jco transpile` extracts from the component). This is
+ * the only code that knows the core's memory layouts; they are written out in
+ * `wit/tophat.wit` and checked against jco's generated bindings by the test suite.
+ *
+ * Why not jco's bindings on the hot path: see "The binding" in DESIGN.md (they cost
+ * microseconds per call in jco ≥ 1.13).
+ * @module
+ */
+import { readFileSync, existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import {
+  BODY_MODES,
+  CHUNKED_PHASES,
+  FRAME_ERROR_REASONS,
+  REJECT_REASONS,
+  type BodyFraming,
+  type ChunkedOutcome,
+  type ChunkedState,
+  type Field,
+  type FrameError,
+  type FrameOutcome,
+  type Limits,
+  type ParseOutcome,
+  type Rejection,
+  type RequestContext,
+  type ResponseHead,
+  type Span,
+  type TrailerOutcome,
+} from "./types.js";
+
+/** Thrown when the core trapped. The instance was replaced; only this call failed. */
+export class CoreTrapError extends Error {
+  constructor(call: string, cause: unknown) {
+    super(`the protocol core trapped in ${call}; it was re-instantiated`, { cause });
+    this.name = "CoreTrapError";
+  }
+}
+
+interface CoreExports {
+  memory: WebAssembly.Memory;
+  cabi_realloc(oldPtr: number, oldSize: number, align: number, newSize: number): number;
+  parseHead(ptr: number, len: number, maxHead: number, maxHeaders: number, maxTarget: number, maxExt: number): number;
+  postParseHead(ret: number): void;
+  decode(
+    ptr: number, len: number, phase: number, remaining: bigint, trailerBytes: number, trailerCount: number,
+    maxHead: number, maxHeaders: number, maxTarget: number, maxExt: number,
+  ): number;
+  postDecode(ret: number): void;
+  frameHead(
+    status: number, hasReason: number, reasonPtr: number, reasonLen: number, fieldsPtr: number, fieldsLen: number,
+    hasLength: number, bodyLength: bigint, head: number, http10: number, close: number,
+    hasDate: number, datePtr: number, dateLen: number,
+  ): number;
+  postFrameHead(ret: number): void;
+  chunkSizeLine(size: bigint): number;
+  postChunkSizeLine(ret: number): void;
+  lastChunk(ptr: number, len: number): number;
+  postLastChunk(ret: number): void;
+}
+
+const PARSE_HEAD = "tophat:http/parser@0.1.0#parse-head";
+const DECODE = "tophat:http/chunked@0.1.0#decode";
+const FRAME_HEAD = "tophat:http/framer@0.1.0#frame-head";
+const CHUNK_SIZE_LINE = "tophat:http/framer@0.1.0#chunk-size-line";
+const LAST_CHUNK = "tophat:http/framer@0.1.0#last-chunk";
+
+function exportsOf(instance: WebAssembly.Instance): CoreExports {
+  const e = instance.exports;
+  const fn = <T>(name: string): T => {
+    const f = e[name];
+    if (typeof f !== "function") throw new Error(`the core module has no export "${name}"`);
+    return f as T;
+  };
+  const memory = e["memory"];
+  if (!(memory instanceof WebAssembly.Memory)) throw new Error('the core module has no "memory" export');
+  return {
+    memory,
+    cabi_realloc: fn("cabi_realloc"),
+    parseHead: fn(PARSE_HEAD),
+    postParseHead: fn(`cabi_post_${PARSE_HEAD}`),
+    decode: fn(DECODE),
+    postDecode: fn(`cabi_post_${DECODE}`),
+    frameHead: fn(FRAME_HEAD),
+    postFrameHead: fn(`cabi_post_${FRAME_HEAD}`),
+    chunkSizeLine: fn(CHUNK_SIZE_LINE),
+    postChunkSizeLine: fn(`cabi_post_${CHUNK_SIZE_LINE}`),
+    lastChunk: fn(LAST_CHUNK),
+    postLastChunk: fn(`cabi_post_${LAST_CHUNK}`),
+  };
+}
+
+/** Where the built core module is: beside the compiled host in `dist/`, or in `dist/` from the sources. */
+export function defaultCorePath(): string {
+  const candidates = ["../../tophat-http.core.wasm", "../../dist/tophat-http.core.wasm"];
+  for (const c of candidates) {
+    const p = fileURLToPath(new URL(c, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  throw new Error("the protocol core (tophat-http.core.wasm) is not built: run `npm run build`");
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * One instance of the protocol core. Calls are synchronous and cheap; a trap replaces
+ * the instance and throws {@link CoreTrapError} for that call only.
+ */
+export class Core {
+  #module: WebAssembly.Module;
+  #x!: CoreExports;
+  #buffer!: ArrayBuffer;
+  #u8!: Uint8Array;
+  #u32!: Uint32Array;
+  #view!: DataView;
+  /** How many times a trap made the core start over (for tests and monitoring). */
+  restarts = 0;
+
+  constructor(module: WebAssembly.Module) {
+    this.#module = module;
+    this.#instantiate();
+  }
+
+  /** Compiles the core module from `path` (default: the built one). */
+  static load(path: string = defaultCorePath()): Core {
+    return new Core(new WebAssembly.Module(readFileSync(path)));
+  }
+
+  #instantiate(): void {
+    this.#x = exportsOf(new WebAssembly.Instance(this.#module, {}));
+    this.#refresh();
+  }
+
+  #refresh(): void {
+    this.#buffer = this.#x.memory.buffer;
+    this.#u8 = new Uint8Array(this.#buffer);
+    this.#u32 = new Uint32Array(this.#buffer);
+    this.#view = new DataView(this.#buffer);
+  }
+
+  #fresh(): void {
+    if (this.#x.memory.buffer !== this.#buffer) this.#refresh();
+  }
+
+  #trapped(call: string, error: unknown): never {
+    if (!(error instanceof WebAssembly.RuntimeError)) throw error;
+    this.restarts++;
+    this.#instantiate();
+    throw new CoreTrapError(call, error);
+  }
+
+  /** Copies `bytes` into the core's memory; returns the address. */
+  #put(bytes: Uint8Array): number {
+    const ptr = this.#x.cabi_realloc(0, 0, 1, bytes.length);
+    this.#fresh();
+    this.#u8.set(bytes, ptr);
+    return ptr;
+  }
+
+  #span(at: number): Span {
+    const u32 = this.#u32;
+    return { start: u32[at >>> 2]!, len: u32[(at >>> 2) + 1]! };
+  }
+
+  #optionSpan(at: number): Span | undefined {
+    return this.#u8[at] === 0 ? undefined : this.#span(at + 4);
+  }
+
+  #rejection(at: number): Rejection {
+    const reason = REJECT_REASONS[this.#u8[at]!];
+    if (reason === undefined) throw new Error(`the core returned an unknown reject reason ${this.#u8[at]}`);
+    return { reason, status: this.#view.getUint16(at + 2, true), offset: this.#view.getUint32(at + 4, true) };
+  }
+
+  /** Four numbers per field line, copied out of the core's memory. */
+  #spanList(ptr: number, count: number): Uint32Array {
+    return this.#u32.slice(ptr >>> 2, (ptr >>> 2) + count * 4);
+  }
+
+  /** Parses the request head at the start of `bytes` (see `parse-head` in the WIT). */
+  parseHead(bytes: Uint8Array, limits: Limits): ParseOutcome {
+    const x = this.#x;
+    let ret: number;
+    try {
+      const ptr = this.#put(bytes);
+      ret = x.parseHead(ptr, bytes.length, limits.maxHeadBytes, limits.maxHeaders, limits.maxTargetLength, limits.maxChunkExtensionLength);
+    } catch (error) {
+      this.#trapped("parse-head", error);
+    }
+    this.#fresh();
+    const u8 = this.#u8;
+    let out: ParseOutcome;
+    switch (u8[ret]) {
+      case 0:
+        out = { tag: "incomplete" };
+        break;
+      case 1: {
+        const h = ret + 8;
+        const u32 = this.#u32;
+        const bodyTag = u8[h + 64];
+        const body: BodyFraming =
+          bodyTag === 0 ? { tag: "none" }
+          : bodyTag === 1 ? { tag: "content-length", val: Number(this.#view.getBigUint64(h + 72, true)) }
+          : { tag: "chunked" };
+        out = {
+          tag: "complete",
+          val: {
+            method: this.#span(h),
+            target: this.#span(h + 8),
+            path: this.#span(h + 16),
+            query: this.#optionSpan(h + 24),
+            authority: this.#optionSpan(h + 36),
+            version: u8[h + 48] === 0 ? "http10" : "http11",
+            headers: this.#spanList(u32[(h + 52) >>> 2]!, u32[(h + 56) >>> 2]!),
+            headLength: u32[(h + 60) >>> 2]!,
+            body,
+            keepAlive: u8[h + 80] !== 0,
+            expectContinue: u8[h + 81] !== 0,
+            upgrade: u8[h + 82] !== 0,
+          },
+        };
+        break;
+      }
+      default:
+        out = { tag: "invalid", val: this.#rejection(ret + 8) };
+    }
+    x.postParseHead(ret);
+    return out;
+  }
+
+  /** Decodes as much of a chunked body as `bytes` holds (see `chunked.decode` in the WIT). */
+  decodeChunked(bytes: Uint8Array, state: ChunkedState, limits: Limits): ChunkedOutcome {
+    const x = this.#x;
+    let ret: number;
+    try {
+      const ptr = this.#put(bytes);
+      ret = x.decode(
+        ptr, bytes.length, CHUNKED_PHASES.indexOf(state.phase), state.remaining, state.trailerBytes, state.trailerCount,
+        limits.maxHeadBytes, limits.maxHeaders, limits.maxTargetLength, limits.maxChunkExtensionLength,
+      );
+    } catch (error) {
+      this.#trapped("chunked.decode", error);
+    }
+    this.#fresh();
+    const u32 = this.#u32;
+    let out: ChunkedOutcome;
+    if (this.#u8[ret] === 0) {
+      const dataPtr = u32[(ret + 12) >>> 2]!;
+      const dataCount = u32[(ret + 16) >>> 2]!;
+      const data: Span[] = new Array<Span>(dataCount);
+      for (let i = 0; i < dataCount; i++) data[i] = this.#span(dataPtr + i * 8);
+      const phase = CHUNKED_PHASES[this.#u8[ret + 32]!];
+      if (phase === undefined) throw new Error(`the core returned an unknown chunked phase ${this.#u8[ret + 32]}`);
+      out = {
+        tag: "progress",
+        val: {
+          consumed: u32[(ret + 8) >>> 2]!,
+          data,
+          trailers: this.#spanList(u32[(ret + 20) >>> 2]!, u32[(ret + 24) >>> 2]!),
+          state: {
+            phase,
+            remaining: this.#view.getBigUint64(ret + 40, true),
+            trailerBytes: u32[(ret + 48) >>> 2]!,
+            trailerCount: u32[(ret + 52) >>> 2]!,
+          },
+        },
+      };
+    } else {
+      out = { tag: "invalid", val: this.#rejection(ret + 8) };
+    }
+    x.postDecode(ret);
+    return out;
+  }
+
+  /**
+   * Writes `fields` as a canonical-ABI `list<field>` (and the strings it points to) in one
+   * allocation; returns the list's address.
+   */
+  #putFields(fields: readonly Field[], extra: readonly (string | undefined)[]): { list: number; strings: number[] } {
+    let size = fields.length * 16;
+    for (const f of fields) size += (f.name.length + f.value.length) * 3;
+    for (const s of extra) if (s !== undefined) size += s.length * 3;
+    const list = this.#x.cabi_realloc(0, 0, 4, size);
+    this.#fresh();
+    const u8 = this.#u8;
+    const view = this.#view;
+    let at = list + fields.length * 16;
+    const write = (s: string): number => {
+      const { written } = utf8.encodeInto(s, u8.subarray(at));
+      at += written;
+      return written;
+    };
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      const entry = list + i * 16;
+      view.setUint32(entry, at, true);
+      view.setUint32(entry + 4, write(f.name), true);
+      view.setUint32(entry + 8, at, true);
+      view.setUint32(entry + 12, write(f.value), true);
+    }
+    const strings: number[] = [];
+    for (const s of extra) {
+      if (s === undefined) strings.push(0, 0);
+      else strings.push(at, write(s));
+    }
+    return { list, strings };
+  }
+
+  #frameError(at: number): FrameError {
+    const reason = FRAME_ERROR_REASONS[this.#u8[at]!];
+    if (reason === undefined) throw new Error(`the core returned an unknown frame error ${this.#u8[at]}`);
+    return { reason, headerIndex: this.#u8[at + 4] === 0 ? undefined : this.#view.getUint32(at + 8, true) };
+  }
+
+  /** Frames a response head (see `framer.frame-head` in the WIT). */
+  frameHead(response: ResponseHead, request: RequestContext, date?: string): FrameOutcome {
+    const x = this.#x;
+    let ret: number;
+    try {
+      const { list, strings } = this.#putFields(response.headers, [response.reason, date]);
+      const hasLength = response.bodyLength !== undefined;
+      ret = x.frameHead(
+        response.status, response.reason === undefined ? 0 : 1, strings[0]!, strings[1]!,
+        list, response.headers.length, hasLength ? 1 : 0, hasLength ? BigInt(response.bodyLength!) : 0n,
+        request.head ? 1 : 0, request.http10 ? 1 : 0, request.close ? 1 : 0,
+        date === undefined ? 0 : 1, strings[2]!, strings[3]!,
+      );
+    } catch (error) {
+      this.#trapped("frame-head", error);
+    }
+    this.#fresh();
+    let out: FrameOutcome;
+    if (this.#u8[ret] === 0) {
+      const u32 = this.#u32;
+      const ptr = u32[(ret + 8) >>> 2]!;
+      out = {
+        tag: "head",
+        val: {
+          bytes: this.#u8.slice(ptr, ptr + u32[(ret + 12) >>> 2]!),
+          body: BODY_MODES[this.#u8[ret + 16]!]!,
+          contentLength: Number(this.#view.getBigUint64(ret + 24, true)),
+          close: this.#u8[ret + 32] !== 0,
+        },
+      };
+    } else {
+      out = { tag: "invalid", val: this.#frameError(ret + 8) };
+    }
+    x.postFrameHead(ret);
+    return out;
+  }
+
+  /** The chunk-size line for `size` bytes of chunk data. */
+  chunkSizeLine(size: number): Uint8Array {
+    const x = this.#x;
+    let ret: number;
+    try {
+      ret = x.chunkSizeLine(BigInt(size));
+    } catch (error) {
+      this.#trapped("chunk-size-line", error);
+    }
+    this.#fresh();
+    const ptr = this.#u32[ret >>> 2]!;
+    const bytes = this.#u8.slice(ptr, ptr + this.#u32[(ret >>> 2) + 1]!);
+    x.postChunkSizeLine(ret);
+    return bytes;
+  }
+
+  /** The last chunk, trailer fields and final CRLF of a chunked body. */
+  lastChunk(trailers: readonly Field[]): TrailerOutcome {
+    const x = this.#x;
+    let ret: number;
+    try {
+      const { list } = this.#putFields(trailers, []);
+      ret = x.lastChunk(list, trailers.length);
+    } catch (error) {
+      this.#trapped("last-chunk", error);
+    }
+    this.#fresh();
+    let out: TrailerOutcome;
+    if (this.#u8[ret] === 0) {
+      const ptr = this.#u32[(ret + 4) >>> 2]!;
+      out = { tag: "bytes", val: this.#u8.slice(ptr, ptr + this.#u32[(ret + 8) >>> 2]!) };
+    } else {
+      out = { tag: "invalid", val: this.#frameError(ret + 4) };
+    }
+    x.postLastChunk(ret);
+    return out;
+  }
+}

@@ -1,0 +1,6 @@
+/**
+ * The core binding layer: typed access to the WebAssembly protocol core.
+ * @module
+ */
+export { Core, CoreTrapError, defaultCorePath } from "./binding.js";
+export * from "./types.js";
