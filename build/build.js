@@ -57,7 +57,7 @@ async function buildComponent(core, witSource) {
 
 async function main() {
   const onlyGuest = process.argv.includes("--guest");
-  await rm(dist, { recursive: true, force: true });
+  await rm(path.join(dist, "jco"), { recursive: true, force: true });
   await mkdir(path.join(dist, "guest"), { recursive: true });
   const witSource = await readFile(at("wit", "tophat.wit"), "utf8");
 

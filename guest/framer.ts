@@ -185,8 +185,6 @@ export function frameHead(
   hasDate: bool, datePtr: usize, dateLen: usize,
 ): usize {
   if (status < 100 || status > 999) return frameError(BAD_STATUS, NO_INDEX);
-  let reason = hasReason ? reasonPtr : 0;
-  let reasonLength = hasReason ? reasonLen : 0;
   if (hasReason && !isCleanText(reasonPtr, reasonLen)) return frameError(BAD_REASON, NO_INDEX);
   if (hasDate && !isCleanText(datePtr, dateLen)) return frameError(BAD_HEADER_VALUE, NO_INDEX);
   const bad = checkFields(fields, count);
@@ -261,11 +259,8 @@ export function frameHead(
   const addKeepAlive = !close && http10 && !interim && !userKeepAlive;
   const addDate = hasDate && !userDate && !interim;
 
-  if (!hasReason) {
-    const phrase = defaultReason(status);
-    reason = changetype<usize>(phrase);
-    reasonLength = <usize>phrase.length;
-  }
+  const phrase = hasReason ? "" : defaultReason(status);
+  const reasonLength = hasReason ? reasonLen : <usize>phrase.length;
 
   // Size, then one allocation and straight-line writes.
   let size: usize = 13 + reasonLength + 2 + fieldsLength(fields, count) + 2;
@@ -279,8 +274,8 @@ export function frameHead(
   putString("HTTP/1.1 ");
   putDecimal(status);
   store<u8>(out++, 0x20);
-  if (hasReason) put(reason, reasonLength);
-  else putString(changetype<string>(reason));
+  if (hasReason) put(reasonPtr, reasonLen);
+  else putString(phrase);
   putCrlf();
   if (addDate) {
     putString("Date: ");

@@ -103,6 +103,11 @@ export function defaultCorePath(): string {
 
 const utf8 = new TextEncoder();
 
+// Outcomes without a payload are shared (and frozen) rather than allocated per call.
+const INCOMPLETE: ParseOutcome = Object.freeze({ tag: "incomplete" });
+const BODY_NONE: BodyFraming = Object.freeze({ tag: "none" });
+const BODY_CHUNKED: BodyFraming = Object.freeze({ tag: "chunked" });
+
 /**
  * One instance of the protocol core. Calls are synchronous and cheap; a trap replaces
  * the instance and throws {@link CoreTrapError} for that call only.
@@ -174,8 +179,12 @@ export class Core {
   }
 
   /** Four numbers per field line, copied out of the core's memory. */
-  #spanList(ptr: number, count: number): Uint32Array {
-    return this.#u32.slice(ptr >>> 2, (ptr >>> 2) + count * 4);
+  #spanList(ptr: number, count: number): number[] {
+    const u32 = this.#u32;
+    const n = count * 4;
+    const out = new Array<number>(n);
+    for (let i = 0, at = ptr >>> 2; i < n; i++) out[i] = u32[at + i]!;
+    return out;
   }
 
   /** Parses the request head at the start of `bytes` (see `parse-head` in the WIT). */
@@ -193,16 +202,16 @@ export class Core {
     let out: ParseOutcome;
     switch (u8[ret]) {
       case 0:
-        out = { tag: "incomplete" };
+        out = INCOMPLETE;
         break;
       case 1: {
         const h = ret + 8;
         const u32 = this.#u32;
         const bodyTag = u8[h + 64];
         const body: BodyFraming =
-          bodyTag === 0 ? { tag: "none" }
+          bodyTag === 0 ? BODY_NONE
           : bodyTag === 1 ? { tag: "content-length", val: Number(this.#view.getBigUint64(h + 72, true)) }
-          : { tag: "chunked" };
+          : BODY_CHUNKED;
         out = {
           tag: "complete",
           val: {

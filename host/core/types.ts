@@ -78,8 +78,9 @@ export type BodyFraming =
 
 /**
  * A parsed request head. `headers` holds four numbers per field line, in wire order:
- * name start, name length, value start, value length (a flat array is much cheaper to
- * build than an object per span).
+ * name start, name length, value start, value length. (A flat array of small integers
+ * is much cheaper to build than an object per span; a typed array of more than 64 bytes
+ * costs microseconds to allocate.)
  */
 export interface RequestHead {
   method: Span;
@@ -88,7 +89,7 @@ export interface RequestHead {
   query: Span | undefined;
   authority: Span | undefined;
   version: HttpVersion;
-  headers: Uint32Array;
+  headers: number[];
   headLength: number;
   body: BodyFraming;
   keepAlive: boolean;
@@ -124,7 +125,7 @@ export interface ChunkedProgress {
   /** Body data, as spans into the bytes passed. */
   data: Span[];
   /** Trailer fields completed in this call, four numbers each as in `RequestHead.headers`. */
-  trailers: Uint32Array;
+  trailers: number[];
   state: ChunkedState;
 }
 
