@@ -1,0 +1,52 @@
+// `npm start` (examples/inspect.js) serves, and answers with what the core parsed.
+import { spawn, type ChildProcess } from "node:child_process";
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+let child: ChildProcess;
+let base = "";
+
+beforeAll(async () => {
+  child = spawn(process.execPath, ["examples/inspect.js"], { env: { ...process.env, PORT: "0" }, stdio: ["ignore", "pipe", "inherit"] });
+  base = await new Promise<string>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`inspect.js exited with ${code}`)));
+    child.stdout!.on("data", (chunk: Buffer) => {
+      const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(chunk.toString());
+      if (m) resolve(`http://127.0.0.1:${m[1]}`);
+    });
+  });
+});
+
+afterAll(() => {
+  child.kill();
+});
+
+function rawRequest(bytes: string): Promise<string> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(url.port), url.hostname, () => socket.end(bytes));
+    let data = "";
+    socket.on("data", (c: Buffer) => (data += c.toString("latin1")));
+    socket.on("end", () => resolve(data));
+    socket.on("error", reject);
+  });
+}
+
+describe("examples/inspect.js", () => {
+  it("reports the parsed request to fetch", async () => {
+    const res = await fetch(`${base}/hello?x=1`, { headers: { "X-Probe": "yes" } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { method: string; path: string; query: string; headers: [string, string][] };
+    expect(body.method).toBe("GET");
+    expect(body.path).toBe("/hello");
+    expect(body.query).toBe("x=1");
+    expect(body.headers).toContainEqual(["X-Probe", "yes"]);
+  });
+
+  it("answers a smuggling attempt with the core's 400 and closes", async () => {
+    const reply = await rawRequest("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n");
+    expect(reply).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(reply).toContain("Connection: close\r\n");
+    expect(reply).toContain('"reason": "content-length-with-transfer-encoding"');
+  });
+});
