@@ -76,6 +76,11 @@ async function main() {
     await writeFile(file, bytes);
   }
   await writeFile(at("dist", "tophat-http.core.wasm"), files["tophat-http.core.wasm"]);
+
+  // A test-only core that traps on a request whose method is TRAP (see guest/index.ts).
+  await mkdir(path.join(dist, "test"), { recursive: true });
+  const trapCore = await compileGuest("release", at("dist", "test", "trap.core.wasm"), ["--use", "TOPHAT_TEST_TRAP=1", "--textFile", at("dist", "test", "trap.core.wat")]);
+  checkCore(trapCore);
   console.log(`core ${core.length} B, component ${component.length} B`);
 
   if (!onlyGuest) {

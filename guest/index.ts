@@ -10,6 +10,11 @@ import { realloc, reset } from "./arena";
 // @ts-ignore: decorator
 @exportAs("tophat:http/parser@0.1.0#parse-head")
 export function parse_head(ptr: u32, len: u32, maxHead: u32, maxHeaders: u32, maxTarget: u32, maxExt: u32): u32 {
+  // Test builds only (asc --use TOPHAT_TEST_TRAP=1): a request with the method TRAP makes
+  // the core trap, so the host's recovery can be tested. Release builds hold no such code.
+  if (isDefined(TOPHAT_TEST_TRAP)) {
+    if (len >= 5 && load<u32>(ptr) == 0x50415254 && load<u8>(ptr + 4) == 0x20) unreachable();
+  }
   return <u32>parseHead(ptr, len, maxHead, maxHeaders, maxTarget);
 }
 
