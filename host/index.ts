@@ -1,9 +1,13 @@
 /**
  * Tophat: an HTTP/1.1 server library for Node with a sandboxed WebAssembly protocol core.
  *
- * This release exposes the protocol core's binding and the request-head views built on
- * it; the server API (`accept`, `serve`) builds on them.
+ * - {@link serve} starts a server; {@link accept} serves one connection over any byte stream.
+ * - A {@link Handler} answers through a {@link ResponseWriter} and returns the
+ *   {@link ResponseWritten} that `res.send()` resolved to.
+ * - The protocol core's binding ({@link Core}) is exported for hosts that drive it directly.
  * @module
  */
-export * from "./core/index.js";
+export * from "./server/serve.js";
+export * from "./connection/index.js";
 export * from "./http/index.js";
+export * from "./core/index.js";

@@ -24,6 +24,17 @@ export class Headers {
     this.#spans = spans;
   }
 
+  /** Fields from name/value pairs (for trailers collected across reads). */
+  static fromPairs(pairs: readonly (readonly [string, string])[]): Headers {
+    const spans: number[] = [];
+    let text = "";
+    for (const [name, value] of pairs) {
+      spans.push(text.length, name.length, text.length + name.length, value.length);
+      text += name + value;
+    }
+    return new Headers(Buffer.from(text, "latin1"), spans);
+  }
+
   /** How many field lines there are. */
   get size(): number {
     return this.#spans.length >>> 2;

@@ -1,6 +1,10 @@
 /**
- * Request and header views over the bytes a request arrived in.
+ * Requests, responses and header views.
  * @module
  */
 export { Headers } from "./headers.js";
 export { RequestHeadView } from "./request-head.js";
+export { Request } from "./request.js";
+export { ResponseWriter, type BodyStream, type ResponseBody } from "./response-writer.js";
+export { ResponseWritten, type ResponseFacts, type ResponseOutcome } from "./response-written.js";
+export { HttpError, ClientClosedError } from "./http-error.js";

@@ -1,0 +1,158 @@
+/**
+ * Reads one request body off the connection: Content-Length or chunked (decoded by the
+ * core), handing out zero-copy views of the bytes as they arrive.
+ * @module
+ */
+import { CoreTrapError, initialChunkedState, type ChunkedState, type Core, type Limits, type RequestHead } from "../core/index.js";
+import { Headers } from "../http/headers.js";
+import { HttpError } from "../http/http-error.js";
+import type { BodySource } from "../http/request.js";
+
+/** What the body reader needs from the connection. */
+export interface ByteSupply {
+  /** Bytes already received after the head (or the previous body piece). */
+  takeBuffered(): Buffer;
+  /** Gives back bytes that belong to whatever follows the body. */
+  putBack(bytes: Buffer): void;
+  /** The next chunk from the client; null at EOF; throws on timeouts and when the client is gone. */
+  next(): Promise<Buffer | null>;
+  /** Called before the first read (to send `100 Continue`). */
+  beforeFirstRead(): void;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export class BodyReader implements BodySource {
+  readonly declaredLength: number | undefined;
+  readonly #supply: ByteSupply;
+  readonly #core: Core;
+  readonly #limits: Limits;
+  readonly #chunked: boolean;
+  /** Content-Length bytes still to come. */
+  #left: number;
+  #state: ChunkedState = initialChunkedState();
+  /** Unconsumed chunked bytes (an incomplete size line, CRLF or trailer line). */
+  #tail: Buffer = EMPTY;
+  /** Decoded pieces not handed out yet. */
+  #ready: Buffer[] = [];
+  #trailerPairs: [string, string][] = [];
+  #trailers: Headers | undefined;
+  #started = false;
+  #done: boolean;
+  #failure: Error | undefined;
+
+  constructor(head: RequestHead, supply: ByteSupply, core: Core, limits: Limits) {
+    this.#supply = supply;
+    this.#core = core;
+    this.#limits = limits;
+    this.#chunked = head.body.tag === "chunked";
+    this.#left = head.body.tag === "content-length" ? head.body.val : 0;
+    this.declaredLength = head.body.tag === "content-length" ? head.body.val : head.body.tag === "none" ? 0 : undefined;
+    this.#done = head.body.tag === "none" || (head.body.tag === "content-length" && head.body.val === 0);
+  }
+
+  /** Whether the body was read to its end. */
+  get complete(): boolean {
+    return this.#done && this.#ready.length === 0;
+  }
+
+  /** Whether anyone started reading the body. */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  get trailers(): Headers | undefined {
+    return this.#trailers;
+  }
+
+  async read(): Promise<Uint8Array | null> {
+    if (this.#failure) throw this.#failure;
+    if (!this.#started) {
+      this.#started = true;
+      if (!this.#done) this.#supply.beforeFirstRead();
+    }
+    try {
+      return this.#chunked ? await this.#readChunked() : await this.#readLength();
+    } catch (error) {
+      this.#failure = error instanceof Error ? error : new Error(String(error));
+      throw this.#failure;
+    }
+  }
+
+  /** Reads and discards the rest of the body, up to `max` bytes; false if there was more (or it failed). */
+  async skip(max: number): Promise<boolean> {
+    let skipped = 0;
+    try {
+      for (let chunk = await this.read(); chunk !== null; chunk = await this.read()) {
+        skipped += chunk.length;
+        if (skipped > max) return false;
+      }
+      return true;
+    } catch {
+      // The body can't be read to its end (bad framing, timeout, client gone): the caller
+      // closes the connection, which is all that can be done with it.
+      return false;
+    }
+  }
+
+  async #input(): Promise<Buffer | null> {
+    const buffered = this.#supply.takeBuffered();
+    if (buffered.length > 0) return buffered;
+    return this.#supply.next();
+  }
+
+  async #readLength(): Promise<Uint8Array | null> {
+    if (this.#done) return null;
+    const chunk = await this.#input();
+    if (chunk === null) throw new HttpError(400, `the request body ended ${this.#left} bytes before its Content-Length`);
+    if (chunk.length >= this.#left) {
+      const piece = chunk.subarray(0, this.#left);
+      this.#supply.putBack(chunk.subarray(this.#left));
+      this.#left = 0;
+      this.#done = true;
+      return piece;
+    }
+    this.#left -= chunk.length;
+    return chunk;
+  }
+
+  async #readChunked(): Promise<Uint8Array | null> {
+    while (this.#ready.length === 0) {
+      if (this.#done) return null;
+      const chunk = await this.#input();
+      if (chunk === null) throw new HttpError(400, "the chunked request body ended before its last chunk");
+      this.#decode(this.#tail.length > 0 ? Buffer.concat([this.#tail, chunk]) : chunk);
+    }
+    return this.#ready.shift()!;
+  }
+
+  #decode(input: Buffer): void {
+    let out;
+    try {
+      out = this.#core.decodeChunked(input, this.#state, this.#limits);
+    } catch (error) {
+      if (error instanceof CoreTrapError) throw new HttpError(400, "the chunked body could not be decoded", { cause: error });
+      throw error;
+    }
+    if (out.tag === "invalid") {
+      throw new HttpError(out.val.status, `bad chunked body: ${out.val.reason}`);
+    }
+    const { consumed, data, trailers, state } = out.val;
+    for (const span of data) if (span.len > 0) this.#ready.push(input.subarray(span.start, span.start + span.len));
+    for (let i = 0; i < trailers.length; i += 4) {
+      const name = input.toString("latin1", trailers[i]!, trailers[i]! + trailers[i + 1]!);
+      const value = input.toString("latin1", trailers[i + 2]!, trailers[i + 2]! + trailers[i + 3]!);
+      this.#trailerPairs.push([name, value]);
+    }
+    this.#state = state;
+    const rest = input.subarray(consumed);
+    if (state.phase === "done") {
+      this.#done = true;
+      this.#tail = EMPTY;
+      this.#trailers = Headers.fromPairs(this.#trailerPairs);
+      this.#supply.putBack(rest);
+    } else {
+      this.#tail = rest;
+    }
+  }
+}

@@ -1,0 +1,618 @@
+/**
+ * The connection loop: one HTTP/1.1 connection, request after request. Reads heads
+ * through the core, hands each request to the handler, writes responses in order, and
+ * owns keep-alive, pipelining, body draining, 100-continue, timeouts and backpressure.
+ * @module
+ */
+import { Core, CoreTrapError, type Limits, type RequestContext as FramingContext, type RequestHead } from "../core/index.js";
+import { ClientClosedError, HttpError } from "../http/http-error.js";
+import { Request } from "../http/request.js";
+import { ResponseWriter, type ResponseChannel } from "../http/response-writer.js";
+import type { ResponseWritten } from "../http/response-written.js";
+import { BodyReader, type ByteSupply } from "./body-reader.js";
+import { httpDate } from "./date.js";
+import type { ResolvedOptions } from "./options.js";
+import type { Transport } from "./transport.js";
+
+/** A request handler: answers through `res` and returns what `res.send()` resolved to. */
+export type Handler = (req: Request, res: ResponseWriter) => Promise<ResponseWritten>;
+
+/** How a connection went, once it is closed. */
+export interface ConnectionSummary {
+  /** Requests whose heads were parsed (answered or not). */
+  requests: number;
+  bytesRead: number;
+  /** Bytes the transport confirmed as written. */
+  bytesWritten: number;
+  /** Who ended the connection. */
+  closedBy: "client" | "server" | "timeout" | "error";
+  error?: Error;
+}
+
+/** Bytes queued from the client before reading pauses (backpressure on the client). */
+const HIGH_WATER = 64 * 1024;
+/** How long a closing connection keeps reading (and discarding) so its last response isn't lost to a reset. */
+const LINGER_MS = 2_000;
+const EMPTY = Buffer.alloc(0);
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  408: "Request Timeout",
+  413: "Content Too Large",
+  414: "URI Too Long",
+  417: "Expectation Failed",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  505: "HTTP Version Not Supported",
+};
+
+type ReadDeadline = "idle" | "head" | "body";
+
+/** A read that ran out of time. */
+class ReadTimeout extends Error {
+  constructor(readonly kind: ReadDeadline) {
+    super(`read timeout (${kind})`);
+  }
+}
+
+let sharedCore: Core | undefined;
+/** The process-wide core instance: stateless between calls, so every connection shares it. */
+export function defaultCore(): Core {
+  return (sharedCore ??= Core.load());
+}
+
+type HeadResult =
+  | { kind: "complete"; head: RequestHead; bytes: Buffer }
+  | { kind: "reject"; status: number; detail: string }
+  | { kind: "end" };
+
+/** One exchange's state, shared by its request, writer and the loop. */
+interface Exchange {
+  /** Undefined for the error response to a head that couldn't be read. */
+  head: RequestHead | undefined;
+  req: Request | undefined;
+  body: BodyReader | undefined;
+  startedAt: number;
+  /** The connection can't be reused after this exchange. */
+  mustClose: boolean;
+  continueSent: boolean;
+  responseStarted: boolean;
+  written: ResponseWritten | undefined;
+  finished: Promise<void>;
+  markFinished: () => void;
+  flushed: number;
+  abort: AbortController | undefined;
+}
+
+export class Connection {
+  readonly #transport: Transport;
+  readonly #handler: Handler;
+  readonly #options: ResolvedOptions;
+  readonly #core: Core;
+  readonly #limits: Limits;
+
+  // Reading
+  #queue: Buffer[] = [];
+  #queued = 0;
+  #paused = false;
+  #eof = false;
+  #gone = false;
+  #goneError: Error | undefined;
+  #waiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  /** Received bytes not yet consumed (after the last head or body). */
+  #buf: Buffer = EMPTY;
+
+  // Deadlines (one lazy timer serves them all)
+  #readDeadline = Infinity;
+  #readKind: ReadDeadline = "idle";
+  #writeDeadline = Infinity;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Infinity;
+
+  // State
+  #exchange: Exchange | undefined;
+  #idle = true;
+  #shuttingDown = false;
+  #requests = 0;
+  #bytesRead = 0;
+  #bytesWritten = 0;
+  #closedBy: ConnectionSummary["closedBy"] | undefined;
+  #error: Error | undefined;
+  #closed: Promise<void>;
+  #markClosed!: () => void;
+
+  constructor(transport: Transport, handler: Handler, options: ResolvedOptions, core: Core) {
+    this.#transport = transport;
+    this.#handler = handler;
+    this.#options = options;
+    this.#core = core;
+    this.#limits = options.limits;
+    this.#closed = new Promise((resolve) => (this.#markClosed = resolve));
+  }
+
+  /** Whether the connection is between requests (nothing in flight). */
+  get idle(): boolean {
+    return this.#idle && this.#buf.length === 0 && this.#queued === 0;
+  }
+
+  /**
+   * Starts a graceful close: an idle connection closes now; a busy one finishes its
+   * current exchange (its response gets `Connection: close`) and then closes.
+   */
+  shutdown(): void {
+    this.#shuttingDown = true;
+    if (this.idle) this.#wake();
+  }
+
+  /** Closes the connection now. */
+  destroy(error?: Error): void {
+    this.#closedBy ??= "server";
+    this.#transport.destroy(error);
+  }
+
+  /** Serves requests until the connection closes. */
+  async run(): Promise<ConnectionSummary> {
+    this.#transport.start({
+      data: (chunk) => this.#onData(chunk),
+      end: () => this.#onEnd(),
+      close: (error) => this.#onClose(error),
+    });
+    try {
+      let first = true;
+      while (await this.#serveOne(first)) first = false;
+    } catch (error) {
+      // Anything reaching here is a bug in the library, not the client's doing.
+      this.#error = error instanceof Error ? error : new Error(String(error));
+      this.#closedBy ??= "error";
+      this.#options.logger.error("tophat: connection failed", this.#error);
+    } finally {
+      this.#close();
+    }
+    await this.#closed;
+    this.#clearTimer();
+    return {
+      requests: this.#requests,
+      bytesRead: this.#bytesRead,
+      bytesWritten: this.#bytesWritten,
+      closedBy: this.#closedBy ?? "server",
+      ...(this.#error ? { error: this.#error } : {}),
+    };
+  }
+
+  // ---- transport events --------------------------------------------------------------
+
+  #onData(chunk: Buffer): void {
+    this.#bytesRead += chunk.length;
+    if (this.#closing) return; // lingering: discard
+    this.#queue.push(chunk);
+    this.#queued += chunk.length;
+    if (this.#queued > HIGH_WATER && !this.#paused) {
+      this.#paused = true;
+      this.#transport.pause();
+    }
+    this.#wake();
+  }
+
+  #onEnd(): void {
+    this.#eof = true;
+    if (this.#closing) return;
+    this.#closedBy ??= "client";
+    this.#wake();
+  }
+
+  #onClose(error?: Error): void {
+    this.#gone = true;
+    this.#goneError = error;
+    if (!this.#closing) {
+      this.#closedBy ??= error ? "error" : "client";
+      if (error && !this.#error) this.#error = error;
+    }
+    this.#exchange?.abort?.abort(new ClientClosedError("before the response was complete", { cause: error }));
+    this.#wake();
+    this.#markClosed();
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    if (w) {
+      this.#waiter = undefined;
+      w.resolve();
+    }
+  }
+
+  /** The next chunk from the client, waiting under the current read deadline; null at EOF. */
+  async #next(): Promise<Buffer | null> {
+    for (;;) {
+      if (this.#queue.length > 0) {
+        const chunk = this.#queue.shift()!;
+        this.#queued -= chunk.length;
+        if (this.#paused && this.#queued < HIGH_WATER / 2) {
+          this.#paused = false;
+          this.#transport.resume();
+        }
+        return chunk;
+      }
+      if (this.#eof || this.#gone) return null;
+      if (this.#shuttingDown && this.#idle && this.#buf.length === 0) return null;
+      this.#armTimer(this.#readDeadline);
+      await new Promise<void>((resolve, reject) => (this.#waiter = { resolve, reject }));
+    }
+  }
+
+  // ---- deadlines ---------------------------------------------------------------------
+
+  #setReadDeadline(kind: ReadDeadline, at: number): void {
+    this.#readKind = kind;
+    this.#readDeadline = at;
+  }
+
+  #armTimer(at: number): void {
+    if (at === Infinity || at >= this.#timerAt) return;
+    this.#clearTimer();
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, at - performance.now()));
+  }
+
+  #clearTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = performance.now();
+    if (now >= this.#writeDeadline) {
+      // The client stopped reading our response: nothing more can be sent.
+      this.#closedBy ??= "timeout";
+      this.#transport.destroy(new Error("write timeout: the client stopped reading"));
+      return;
+    }
+    if (this.#waiter && now >= this.#readDeadline) {
+      const w = this.#waiter;
+      this.#waiter = undefined;
+      w.reject(new ReadTimeout(this.#readKind));
+      return;
+    }
+    const next = Math.min(this.#writeDeadline, this.#waiter ? this.#readDeadline : Infinity);
+    this.#armTimer(next);
+  }
+
+  // ---- one request --------------------------------------------------------------------
+
+  /** Serves one request; false when the connection should close. */
+  async #serveOne(first: boolean): Promise<boolean> {
+    this.#idle = true;
+    const read = await this.#readHead(first);
+    this.#idle = false;
+    if (read.kind === "end") return false;
+    if (read.kind === "reject") {
+      await this.#sendError(read.status, `${STATUS_TEXT[read.status] ?? "Error"} (${read.detail})`, {}, undefined);
+      return false;
+    }
+    this.#requests++;
+    return this.#exchangeWith(read.head, read.bytes);
+  }
+
+  async #readHead(first: boolean): Promise<HeadResult> {
+    const o = this.#options;
+    let buf = this.#buf;
+    let headStart = buf.length > 0 ? performance.now() : undefined;
+    const start = performance.now();
+    if (buf.length === 0) this.#setReadDeadline("idle", start + (first ? o.headersTimeoutMs : o.keepAliveTimeoutMs));
+    let parse = buf.length > 0;
+    for (;;) {
+      if (parse) {
+        if (headStart === undefined) {
+          headStart = performance.now();
+          this.#setReadDeadline("head", (first ? start : headStart) + o.headersTimeoutMs);
+        }
+        const max = this.#limits.maxHeadBytes;
+        let out;
+        try {
+          out = this.#core.parseHead(buf.length > max ? buf.subarray(0, max) : buf, this.#limits);
+        } catch (error) {
+          if (!(error instanceof CoreTrapError)) throw error;
+          o.logger.error("tophat: the protocol core trapped on a request head; closing that connection", error);
+          this.#buf = EMPTY;
+          return { kind: "reject", status: 500, detail: "the request could not be parsed" };
+        }
+        if (out.tag === "complete") {
+          this.#buf = buf.subarray(out.val.headLength);
+          return { kind: "complete", head: out.val, bytes: buf };
+        }
+        if (out.tag === "invalid") {
+          this.#buf = EMPTY;
+          return { kind: "reject", status: out.val.status, detail: out.val.reason };
+        }
+      }
+      let chunk: Buffer | null;
+      try {
+        chunk = await this.#next();
+      } catch (error) {
+        if (!(error instanceof ReadTimeout)) throw error;
+        this.#closedBy ??= "timeout";
+        // A silent idle connection just closes; a slow head gets 408.
+        return headStart === undefined ? { kind: "end" } : { kind: "reject", status: 408, detail: "the request head took too long" };
+      }
+      if (chunk === null) {
+        if (this.#shuttingDown) this.#closedBy ??= "server";
+        return { kind: "end" };
+      }
+      const had = buf.length;
+      buf = had > 0 ? Buffer.concat([buf, chunk]) : chunk;
+      // Parse again only when a line may have ended: a client trickling a head byte by
+      // byte can't make us re-parse it for every byte.
+      parse = had === 0 || chunk.includes(10) || buf.length >= this.#limits.maxHeadBytes;
+    }
+  }
+
+  async #exchangeWith(head: RequestHead, bytes: Buffer): Promise<boolean> {
+    const o = this.#options;
+    const startedAt = performance.now();
+    let markFinished!: () => void;
+    const finished = new Promise<void>((resolve) => (markFinished = resolve));
+    const supply: ByteSupply = {
+      takeBuffered: () => {
+        const b = this.#buf;
+        this.#buf = EMPTY;
+        return b;
+      },
+      putBack: (rest) => {
+        this.#buf = rest;
+      },
+      next: () => this.#nextBodyChunk(ex),
+      beforeFirstRead: () => this.#sendContinue(ex),
+    };
+    const body = new BodyReader(head, supply, this.#core, this.#limits);
+    const ex: Exchange = {
+      head,
+      body,
+      req: undefined,
+      startedAt,
+      mustClose: !head.keepAlive,
+      continueSent: false,
+      responseStarted: false,
+      written: undefined,
+      finished,
+      markFinished,
+      flushed: 0,
+      abort: undefined,
+    };
+    this.#setReadDeadline("body", startedAt + o.requestTimeoutMs);
+    ex.req = new Request(bytes, head, body, {
+      remoteAddress: this.#transport.remoteAddress,
+      signal: () => {
+        if (!ex.abort) {
+          ex.abort = new AbortController();
+          if (this.#gone) ex.abort.abort(new ClientClosedError("before the response was complete"));
+        }
+        return ex.abort.signal;
+      },
+      maxBodyBytes: o.maxBodyBytes,
+    });
+    const req = ex.req;
+    this.#exchange = ex;
+    const res = new ResponseWriter(this.#channel(ex));
+
+    let failure: unknown;
+    let returned: ResponseWritten | undefined;
+    try {
+      returned = await this.#handler(req, res);
+    } catch (error) {
+      failure = error;
+    }
+
+    if (failure !== undefined) {
+      if (!res.sent) {
+        const [status, message, headers] = this.#errorResponse(failure);
+        await this.#sendError(status, message, headers, ex);
+      } else if (!res.written) {
+        o.logger.error("tophat: the handler failed after its response began; closing the connection", failure);
+        ex.mustClose = true;
+        this.#transport.destroy();
+        return false;
+      } else {
+        o.logger.warn("tophat: the handler threw after its response was sent", failure);
+      }
+    } else if (!res.sent) {
+      o.logger.warn(`tophat: the handler for ${req.method} ${req.target} resolved without sending a response; sent 500`);
+      await this.#sendError(500, "Internal Server Error", {}, ex);
+    } else if (!res.written) {
+      if (res.settling) {
+        await ex.finished;
+      } else {
+        o.logger.warn(`tophat: the handler for ${req.method} ${req.target} resolved before ending its streamed response; closing the connection`);
+        this.#transport.destroy();
+        return false;
+      }
+    } else if (returned !== res.written) {
+      o.logger.warn(`tophat: the handler for ${req.method} ${req.target} returned something other than its own ResponseWritten`);
+    }
+    this.#exchange = undefined;
+
+    if (ex.mustClose || this.#gone) return false;
+    if (!body.complete) {
+      // A body the handler didn't read: skip it (up to a limit) so the next request
+      // starts where it should — unless the client is still waiting for 100 Continue.
+      if (head.expectContinue && !ex.continueSent) return false;
+      if (!(await body.skip(o.maxDrainBytes))) return false;
+    }
+    return !this.#shuttingDown;
+  }
+
+  /** The body's next chunk, under the body and request deadlines. */
+  async #nextBodyChunk(ex: Exchange): Promise<Buffer | null> {
+    const o = this.#options;
+    const bodyIdle = performance.now() + o.bodyTimeoutMs;
+    const whole = ex.startedAt + o.requestTimeoutMs;
+    this.#setReadDeadline("body", Math.min(bodyIdle, whole));
+    try {
+      const chunk = await this.#next();
+      if (chunk === null) {
+        if (this.#gone || this.#eof) throw new ClientClosedError("before the request body was complete", { cause: this.#goneError });
+      }
+      return chunk;
+    } catch (error) {
+      if (error instanceof ReadTimeout) {
+        ex.mustClose = true;
+        this.#closedBy ??= "timeout";
+        throw new HttpError(408, "the request body took too long");
+      }
+      throw error;
+    }
+  }
+
+  #sendContinue(ex: Exchange): void {
+    if (!ex.head?.expectContinue || ex.continueSent || ex.responseStarted) return;
+    ex.continueSent = true;
+    const framed = this.#core.frameHead({ status: 100, headers: [], bodyLength: 0 }, { head: false, http10: false, close: false });
+    if (framed.tag !== "head") throw new Error(`tophat: 100 Continue could not be framed: ${framed.val.reason}`);
+    const bytes = framed.val.bytes;
+    this.#transport.write([bytes], (error) => {
+      if (!error) this.#bytesWritten += bytes.length;
+    });
+  }
+
+  /** Maps a handler's error to a status and public message (the cause of a 500 stays private). */
+  #errorResponse(error: unknown): [number, string, Readonly<Record<string, string>>] {
+    if (error instanceof HttpError) return [error.status, error.message, error.headers];
+    this.#options.logger.error("tophat: the handler failed; sent 500", error);
+    return [500, "Internal Server Error", {}];
+  }
+
+  /**
+   * Sends a library-made text/plain error response. Without an exchange (the head
+   * couldn't be read), the connection closes after it.
+   */
+  async #sendError(status: number, message: string, headers: Readonly<Record<string, string>>, ex: Exchange | undefined): Promise<void> {
+    const exchange = ex ?? this.#headlessExchange();
+    const res = new ResponseWriter(this.#channel(exchange));
+    res.setStatus(status);
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    res.setText(`${message}\n`);
+    if (this.#gone) return;
+    await res.send();
+  }
+
+  /** The exchange of a response to a request whose head couldn't be read. */
+  #headlessExchange(): Exchange {
+    return {
+      head: undefined,
+      body: undefined,
+      req: undefined,
+      startedAt: performance.now(),
+      mustClose: true,
+      continueSent: false,
+      responseStarted: false,
+      written: undefined,
+      finished: Promise.resolve(),
+      markFinished: () => undefined,
+      flushed: 0,
+      abort: undefined,
+    };
+  }
+
+  /** The channel a response writes through. */
+  #channel(ex: Exchange): ResponseChannel {
+    return {
+      core: this.#core,
+      startedAt: ex.startedAt,
+      framingContext: (): FramingContext => {
+        ex.responseStarted = true;
+        // Unread body the client is waiting to send after 100 Continue: close after.
+        if (ex.head?.expectContinue && !ex.continueSent && !ex.body?.complete) ex.mustClose = true;
+        if (this.#shuttingDown) ex.mustClose = true;
+        return {
+          head: ex.req?.method === "HEAD",
+          http10: ex.head?.version === "http10",
+          close: ex.mustClose,
+        };
+      },
+      date: httpDate,
+      write: (chunks, last) => this.#write(ex, chunks, last),
+      flushedBytes: () => ex.flushed,
+      finished: (written, mustClose) => {
+        ex.written = written;
+        if (mustClose) ex.mustClose = true;
+        ex.markFinished();
+        const onResponse = this.#options.onResponse;
+        if (onResponse) {
+          try {
+            onResponse(ex.req, written);
+          } catch (error) {
+            this.#options.logger.error("tophat: onResponse threw", error);
+          }
+        }
+      },
+    };
+  }
+
+  #write(ex: Exchange, chunks: readonly Uint8Array[], last: boolean): Promise<void> {
+    const transport = this.#transport;
+    if (this.#gone || transport.destroyed) {
+      return Promise.reject(new ClientClosedError("before the response was complete", { cause: this.#goneError }));
+    }
+    const list = chunks.length > 0 ? chunks : [EMPTY];
+    let size = 0;
+    for (const c of list) size += c.length;
+    const count = (error?: Error | null): boolean => {
+      if (error) return false;
+      ex.flushed += size;
+      this.#bytesWritten += size;
+      return true;
+    };
+    if (last) {
+      return new Promise((resolve, reject) => {
+        const ok = transport.write(list, (error) => {
+          this.#writeDeadline = Infinity;
+          if (count(error)) resolve();
+          else reject(new ClientClosedError("before the response was complete", { cause: error ?? undefined }));
+        });
+        if (!ok) this.#watchWrite();
+      });
+    }
+    const ok = transport.write(list, count);
+    if (ok) return Promise.resolve();
+    return this.#drained();
+  }
+
+  /** Arms the write deadline while a write waits on the client. */
+  #watchWrite(): void {
+    this.#writeDeadline = performance.now() + this.#options.writeTimeoutMs;
+    this.#armTimer(this.#writeDeadline);
+  }
+
+  async #drained(): Promise<void> {
+    this.#watchWrite();
+    await this.#transport.drained();
+    this.#writeDeadline = Infinity;
+    if (this.#gone || this.#transport.destroyed) {
+      throw new ClientClosedError("before the response was complete", { cause: this.#goneError });
+    }
+  }
+
+  // ---- closing -------------------------------------------------------------------------
+
+  #closing = false;
+
+  /** Ends the connection: flush, half-close, keep reading briefly (so the peer isn't reset), then close. */
+  #close(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#closedBy ??= "server";
+    this.#queue = [];
+    this.#queued = 0;
+    const t = this.#transport;
+    if (this.#gone || t.destroyed) {
+      this.#markClosed();
+      return;
+    }
+    if (this.#paused) t.resume();
+    t.end();
+    // The transport closes once both sides are done; a peer that never closes is cut off.
+    const linger = setTimeout(() => t.destroy(), LINGER_MS);
+    void this.#closed.then(() => clearTimeout(linger));
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * The connection layer: serving HTTP/1.1 on a byte stream.
+ * @module
+ */
+export { accept, type AcceptOptions } from "./accept.js";
+export type { ConnectionSummary, Handler } from "./connection.js";
+export type { ConnectionOptions, Logger } from "./options.js";
+export type { Connectable, WebStreamPair } from "./transport.js";

@@ -1,0 +1,83 @@
+/**
+ * Connection options and their defaults.
+ * @module
+ */
+import type { Limits } from "../core/index.js";
+import type { Request } from "../http/request.js";
+import type { ResponseWritten } from "../http/response-written.js";
+
+/** Where the library's own warnings and errors go (console by default; a pino-style logger fits). */
+export interface Logger {
+  warn(message: string, ...rest: unknown[]): void;
+  error(message: string, ...rest: unknown[]): void;
+}
+
+/** How one connection is served. Every field is optional. */
+export interface ConnectionOptions {
+  /** Most bytes in a request head (431 beyond). Default 16 KiB. */
+  maxHeadBytes?: number;
+  /** Most header fields in a request (431 beyond). Default 100. */
+  maxHeaders?: number;
+  /** Longest request-target (414 beyond). Default 8 KiB. */
+  maxTargetLength?: number;
+  /** Longest chunk extension (400 beyond). Default 1 KiB. */
+  maxChunkExtensionLength?: number;
+  /** Most body bytes `req.bytes()`, `text()` and `json()` read (413 beyond). Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Most unread body bytes skipped after a response to keep the connection; past it, the connection closes. Default 1 MiB. */
+  maxDrainBytes?: number;
+  /** Time for a request head to arrive, from its first byte (from the connection's start for the first request); then 408 and close. Default 30 s. */
+  headersTimeoutMs?: number;
+  /** Time for a whole request (head and body) to arrive; then 408 (if no response began) and close. Default 5 min. */
+  requestTimeoutMs?: number;
+  /** Idle time between requests before the connection is closed quietly. Default 5 s. */
+  keepAliveTimeoutMs?: number;
+  /** Longest pause in a request body the server waits through; then 408 (if no response began) and close. Default 30 s. */
+  bodyTimeoutMs?: number;
+  /** Longest time a response write may wait for the client to read; then the connection is closed. Default 30 s. */
+  writeTimeoutMs?: number;
+  /** Called for every response, including the error responses the library sends itself (then `req` is undefined when no head could be parsed). */
+  onResponse?: (req: Request | undefined, written: ResponseWritten) => void;
+  /** Where the library's warnings go. Default: console. */
+  logger?: Logger;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedOptions {
+  limits: Limits;
+  maxBodyBytes: number;
+  maxDrainBytes: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  bodyTimeoutMs: number;
+  writeTimeoutMs: number;
+  onResponse: ((req: Request | undefined, written: ResponseWritten) => void) | undefined;
+  logger: Logger;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`option ${name} must be a positive number, got ${value}`);
+  return value;
+}
+
+export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
+  return {
+    limits: {
+      maxHeadBytes: positive("maxHeadBytes", o.maxHeadBytes, 16 * 1024),
+      maxHeaders: positive("maxHeaders", o.maxHeaders, 100),
+      maxTargetLength: positive("maxTargetLength", o.maxTargetLength, 8 * 1024),
+      maxChunkExtensionLength: positive("maxChunkExtensionLength", o.maxChunkExtensionLength, 1024),
+    },
+    maxBodyBytes: positive("maxBodyBytes", o.maxBodyBytes, 1024 * 1024),
+    maxDrainBytes: positive("maxDrainBytes", o.maxDrainBytes, 1024 * 1024),
+    headersTimeoutMs: positive("headersTimeoutMs", o.headersTimeoutMs, 30_000),
+    requestTimeoutMs: positive("requestTimeoutMs", o.requestTimeoutMs, 300_000),
+    keepAliveTimeoutMs: positive("keepAliveTimeoutMs", o.keepAliveTimeoutMs, 5_000),
+    bodyTimeoutMs: positive("bodyTimeoutMs", o.bodyTimeoutMs, 30_000),
+    writeTimeoutMs: positive("writeTimeoutMs", o.writeTimeoutMs, 30_000),
+    onResponse: o.onResponse,
+    logger: o.logger ?? console,
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * The request a handler receives: the head (decoded lazily) and the body (streamed with
+ * backpressure, or read whole up to a cap).
+ * @module
+ */
+import type { RequestHead } from "../core/index.js";
+import { Headers } from "./headers.js";
+import { HttpError } from "./http-error.js";
+import { RequestHeadView } from "./request-head.js";
+
+/** Where a request's body comes from: implemented by the connection. */
+export interface BodySource {
+  /** The next piece of the body, or null at its end. Throws `HttpError` (400, 408) or `ClientClosedError`. */
+  read(): Promise<Uint8Array | null>;
+  /** The Content-Length, when the body has one. */
+  readonly declaredLength: number | undefined;
+  /** The trailer fields, once a chunked body was read to its end. */
+  readonly trailers: Headers | undefined;
+}
+
+/** What the connection knows about a request besides its bytes. */
+export interface RequestContext {
+  remoteAddress: string | undefined;
+  /** Makes (once) the signal that fires when the client goes away. */
+  signal: () => AbortSignal;
+  /** The cap for `bytes()`, `text()` and `json()`. */
+  maxBodyBytes: number;
+}
+
+const EMPTY_TRAILERS = new Headers(Buffer.alloc(0), []);
+
+/** An HTTP request. */
+export class Request {
+  readonly #view: RequestHeadView;
+  readonly #source: BodySource;
+  readonly #context: RequestContext;
+  #bodyTaken = false;
+  #query: URLSearchParams | undefined;
+
+  /** @internal Requests are made by the connection. */
+  constructor(bytes: Buffer, head: RequestHead, source: BodySource, context: RequestContext) {
+    this.#view = new RequestHeadView(bytes, head);
+    this.#source = source;
+    this.#context = context;
+  }
+
+  /** The method, case-sensitive (`GET`, `PROPFIND`, …). */
+  get method(): string {
+    return this.#view.method;
+  }
+
+  /** The request-target exactly as sent. */
+  get target(): string {
+    return this.#view.target;
+  }
+
+  /** The path of the target (`/` for an absolute-form target without one; empty for CONNECT). */
+  get path(): string {
+    return this.#view.path;
+  }
+
+  /** The query parameters, parsed on first use. */
+  get query(): URLSearchParams {
+    return (this.#query ??= new URLSearchParams(this.#view.rawQuery ?? ""));
+  }
+
+  /** The authority of an absolute-form or CONNECT target, which takes precedence over Host. */
+  get authority(): string | undefined {
+    return this.#view.authority;
+  }
+
+  get httpVersion(): "1.0" | "1.1" {
+    return this.#view.httpVersion;
+  }
+
+  /** The header fields: case-insensitive `get`, `getAll`, `has`; `entries()` in wire order. */
+  get headers(): Headers {
+    return this.#view.headers;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#context.remoteAddress;
+  }
+
+  /** Fires when the client goes away before the response is complete. */
+  get signal(): AbortSignal {
+    return this.#context.signal();
+  }
+
+  /** The parsed head (spans, framing flags). */
+  get parsed(): RequestHead {
+    return this.#view.parsed;
+  }
+
+  /** The trailer fields of a chunked body, once the body was read; empty before and otherwise. */
+  get trailers(): Headers {
+    return this.#source.trailers ?? EMPTY_TRAILERS;
+  }
+
+  #take(): BodySource {
+    if (this.#bodyTaken) throw new TypeError("the request body was already read");
+    this.#bodyTaken = true;
+    return this.#source;
+  }
+
+  /**
+   * The body as a stream of chunks. The connection reads from the client only as fast as
+   * this is consumed. Not capped by `maxBodyBytes`: the handler decides.
+   */
+  get body(): AsyncIterable<Uint8Array> {
+    const source = this.#take();
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: async (): Promise<IteratorResult<Uint8Array>> => {
+          const chunk = await source.read();
+          return chunk === null ? { done: true, value: undefined } : { done: false, value: chunk };
+        },
+      }),
+    };
+  }
+
+  /** The whole body; over `maxBodyBytes` → HttpError 413. */
+  async bytes(): Promise<Uint8Array> {
+    const source = this.#take();
+    const max = this.#context.maxBodyBytes;
+    if (source.declaredLength !== undefined && source.declaredLength > max) {
+      throw new HttpError(413, `the request body is larger than ${max} bytes`);
+    }
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (let chunk = await source.read(); chunk !== null; chunk = await source.read()) {
+      total += chunk.length;
+      if (total > max) throw new HttpError(413, `the request body is larger than ${max} bytes`);
+      chunks.push(chunk);
+    }
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
+  }
+
+  /** The whole body as UTF-8 text (invalid sequences → 400). */
+  async text(): Promise<string> {
+    const bytes = await this.bytes();
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch (error) {
+      throw new HttpError(400, "the request body is not valid UTF-8", { cause: error });
+    }
+  }
+
+  /** The whole body parsed as JSON (malformed → 400). */
+  async json(): Promise<unknown> {
+    const text = await this.text();
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      throw new HttpError(400, `the request body is not valid JSON: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}

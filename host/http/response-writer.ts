@@ -1,0 +1,369 @@
+/**
+ * ResponseWriter: how a handler answers. Nothing goes on the wire until `send()`,
+ * `sendCode()` or `stream()`; each resolves to a {@link ResponseWritten} that says what
+ * really happened.
+ * @module
+ */
+import type { Core, Field, FramedHead, RequestContext as FramingContext } from "../core/index.js";
+import { ClientClosedError } from "./http-error.js";
+import { mintResponseWritten, type ResponseOutcome, type ResponseWritten } from "./response-written.js";
+
+/** What a response writes through: implemented by the connection. */
+export interface ResponseChannel {
+  readonly core: Core;
+  /** When the request head was complete (`performance.now()`). */
+  readonly startedAt: number;
+  /** The framing context; `close` is decided when the head is framed. */
+  framingContext(): FramingContext;
+  /** The cached IMF-fixdate for the Date field. */
+  date(): string;
+  /**
+   * Writes `chunks`. With `last`, resolves once they are flushed; otherwise once the
+   * transport can take more. Rejects with `ClientClosedError` when the client is gone.
+   */
+  write(chunks: readonly Uint8Array[], last: boolean): Promise<void>;
+  /** Bytes of this response the transport confirmed as flushed. */
+  flushedBytes(): number;
+  /** The response is over (any outcome); `mustClose` when the connection can't be reused. */
+  finished(written: ResponseWritten, mustClose: boolean): void;
+}
+
+/** A body a response can carry. */
+export type ResponseBody = string | Uint8Array | AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>;
+
+/** A streamed response body, from {@link ResponseWriter.stream}. */
+export interface BodyStream {
+  /** Writes a chunk; resolves when the transport can take more (backpressure). */
+  write(chunk: Uint8Array | string): Promise<void>;
+  /** Ends the body (with trailer fields, when the body is chunked); resolves to what was written. */
+  end(trailers?: Record<string, string>): Promise<ResponseWritten>;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// Control bytes other than HTAB, and DEL (RFC 9110 §5.5).
+const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+const CRLF = Buffer.from("\r\n");
+const utf8 = new TextEncoder();
+
+function describeByte(s: string, i: number): string {
+  const c = s.charCodeAt(i);
+  const names: Record<number, string> = { 0: "NUL", 10: "LF", 13: "CR", 127: "DEL" };
+  return `${names[c] ?? "a control character"} (0x${c.toString(16).padStart(2, "0")}) at index ${i}`;
+}
+
+/** Throws a TypeError naming the header when `name` or `value` can't go on the wire. */
+export function checkField(name: string, value: string): void {
+  if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}: must be a token (RFC 9110 §5.1)`);
+  const bad = BAD_VALUE.exec(value);
+  if (bad) throw new TypeError(`invalid value for header "${name}": contains ${describeByte(value, bad.index)}`);
+}
+
+function isReadableStream(body: unknown): body is ReadableStream<Uint8Array> {
+  return typeof ReadableStream !== "undefined" && body instanceof ReadableStream;
+}
+
+/** Composes a response and sends it once. */
+export class ResponseWriter {
+  readonly #channel: ResponseChannel;
+  #status = 200;
+  #headers: Field[] = [];
+  #body: ResponseBody | undefined;
+  #started = false;
+  #settling = false;
+  #written: ResponseWritten | undefined;
+
+  /** @internal Writers are made by the connection. */
+  constructor(channel: ResponseChannel) {
+    this.#channel = channel;
+  }
+
+  /** Whether a send (or stream) began: the head is fixed. */
+  get sent(): boolean {
+    return this.#started;
+  }
+
+  /** Whether the response is on its way to completion (`send()` or `end()` was called). */
+  get settling(): boolean {
+    return this.#settling;
+  }
+
+  /** The report, once the response is over. */
+  get written(): ResponseWritten | undefined {
+    return this.#written;
+  }
+
+  get status(): number {
+    return this.#status;
+  }
+
+  #checkOpen(): void {
+    if (this.#started) throw new Error("the response was already sent: its head can't change");
+  }
+
+  /** Sets the status code (100–999). */
+  setStatus(code: number): this {
+    this.#checkOpen();
+    if (!Number.isInteger(code) || code < 100 || code > 999) throw new RangeError(`invalid status code ${code}: must be an integer 100–999`);
+    this.#status = code;
+    return this;
+  }
+
+  /** Sets a header, replacing any with the same name (case-insensitive). */
+  setHeader(name: string, value: string | number): this {
+    this.#checkOpen();
+    const v = String(value);
+    checkField(name, v);
+    const lower = name.toLowerCase();
+    this.#headers = this.#headers.filter((f) => f.name.toLowerCase() !== lower);
+    this.#headers.push({ name, value: v });
+    return this;
+  }
+
+  /** Adds a header line, keeping existing ones with the same name (e.g. Set-Cookie). */
+  appendHeader(name: string, value: string | number): this {
+    this.#checkOpen();
+    const v = String(value);
+    checkField(name, v);
+    this.#headers.push({ name, value: v });
+    return this;
+  }
+
+  /** Removes every header with this name. */
+  removeHeader(name: string): this {
+    this.#checkOpen();
+    const lower = name.toLowerCase();
+    this.#headers = this.#headers.filter((f) => f.name.toLowerCase() !== lower);
+    return this;
+  }
+
+  /** The first value set for `name`, if any. */
+  getHeader(name: string): string | undefined {
+    const lower = name.toLowerCase();
+    return this.#headers.find((f) => f.name.toLowerCase() === lower)?.value;
+  }
+
+  /** Sets the body: bytes, text (UTF-8), or a stream of chunks (sent chunked, or close-delimited to HTTP/1.0). */
+  setBody(body: ResponseBody): this {
+    this.#checkOpen();
+    this.#body = body;
+    return this;
+  }
+
+  /** A text body, `text/plain; charset=utf-8` unless a Content-Type is set. */
+  setText(text: string): this {
+    if (this.getHeader("content-type") === undefined) this.setHeader("Content-Type", "text/plain; charset=utf-8");
+    return this.setBody(text);
+  }
+
+  /** A JSON body, `application/json` unless a Content-Type is set. */
+  setJson(value: unknown): this {
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new TypeError("setJson: the value has no JSON form");
+    if (this.getHeader("content-type") === undefined) this.setHeader("Content-Type", "application/json");
+    return this.setBody(text);
+  }
+
+  /** Sets the status and sends (with the body set so far, if any). */
+  sendCode(code: number): Promise<ResponseWritten> {
+    return this.setStatus(code).send();
+  }
+
+  #frame(bodyLength: number | undefined): FramedHead {
+    const framed = this.#channel.core.frameHead(
+      { status: this.#status, headers: this.#headers, bodyLength },
+      this.#channel.framingContext(),
+      this.#status >= 200 ? this.#channel.date() : undefined,
+    );
+    if (framed.tag === "invalid") {
+      const { reason, headerIndex } = framed.val;
+      const field = headerIndex === undefined ? "" : ` (header "${this.#headers[headerIndex]?.name}")`;
+      throw new TypeError(`the response can't be framed: ${reason}${field}`);
+    }
+    return framed.val;
+  }
+
+  /** Sends the response; resolves to what was written. A second send throws. */
+  async send(): Promise<ResponseWritten> {
+    this.#checkOpen();
+    this.#settling = true;
+    const body = this.#body;
+    if (body === undefined || typeof body === "string" || body instanceof Uint8Array) {
+      const bytes = body === undefined ? undefined : typeof body === "string" ? Buffer.from(body) : body;
+      const framed = this.#frame(bytes?.length ?? 0);
+      this.#started = true;
+      return this.#writeWhole(framed, bytes);
+    }
+    const stream = this.stream();
+    try {
+      const iterable: AsyncIterable<Uint8Array> = isReadableStream(body) ? readableToIterable(body) : body;
+      if (this.#mode === "none") {
+        await closeIterable(iterable);
+      } else {
+        for await (const chunk of iterable) await stream.write(chunk);
+      }
+    } catch (error) {
+      return this.#fail(error);
+    }
+    return stream.end();
+  }
+
+  // ---- streaming state -----------------------------------------------------------------
+  #mode: FramedHead["body"] = "none";
+  #framed: FramedHead | undefined;
+  #headBytes = 0;
+  #bodyBytes = 0;
+  #firstByteAt = 0;
+  #declaredLeft = 0;
+  #queue: Promise<void> = Promise.resolve();
+  #failure: Error | undefined;
+
+  /**
+   * Sends the head now and returns a stream for the body. The body is chunked for
+   * HTTP/1.1 clients (close-delimited for HTTP/1.0), or exactly the Content-Length you set.
+   */
+  stream(): BodyStream {
+    this.#checkOpen();
+    const framed = this.#frame(undefined);
+    this.#started = true;
+    this.#framed = framed;
+    this.#mode = framed.body;
+    this.#declaredLeft = framed.contentLength;
+    this.#headBytes = framed.bytes.length;
+    this.#firstByteAt = performance.now();
+    this.#enqueue([framed.bytes], false);
+    let ended = false;
+    return {
+      write: (chunk) => {
+        if (ended) return Promise.reject(new Error("write() after end()"));
+        return this.#writeChunk(typeof chunk === "string" ? utf8.encode(chunk) : chunk);
+      },
+      end: (trailers) => {
+        if (ended) return Promise.reject(new Error("end() was already called"));
+        ended = true;
+        this.#settling = true;
+        return this.#end(trailers);
+      },
+    };
+  }
+
+  #enqueue(chunks: readonly Uint8Array[], last: boolean): Promise<void> {
+    const next = this.#queue.then(() => {
+      if (this.#failure) throw this.#failure;
+      return this.#channel.write(chunks, last);
+    });
+    this.#queue = next.catch((error: unknown) => {
+      this.#failure ??= error instanceof Error ? error : new Error(String(error));
+    });
+    return next;
+  }
+
+  #writeChunk(chunk: Uint8Array): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (chunk.length === 0) return Promise.resolve();
+    switch (this.#mode) {
+      case "none":
+        return Promise.resolve();
+      case "chunked": {
+        const size = this.#channel.core.chunkSizeLine(chunk.length);
+        this.#bodyBytes += size.length + chunk.length + 2;
+        return this.#enqueue([size, chunk, CRLF], false);
+      }
+      case "content-length":
+        if (chunk.length > this.#declaredLeft) {
+          const error = new Error(`the body is longer than the Content-Length of ${this.#framed?.contentLength}`);
+          this.#failure ??= error;
+          return Promise.reject(error);
+        }
+        this.#declaredLeft -= chunk.length;
+        this.#bodyBytes += chunk.length;
+        return this.#enqueue([chunk], false);
+      case "close-delimited":
+        this.#bodyBytes += chunk.length;
+        return this.#enqueue([chunk], false);
+    }
+  }
+
+  async #end(trailers: Record<string, string> | undefined): Promise<ResponseWritten> {
+    let tail: Uint8Array[] = [];
+    if (this.#mode === "chunked") {
+      const fields = Object.entries(trailers ?? {}).map(([name, value]) => ({ name, value }));
+      for (const f of fields) checkField(f.name, f.value);
+      const last = this.#channel.core.lastChunk(fields);
+      if (last.tag === "invalid") return this.#fail(new TypeError(`invalid trailer: ${last.val.reason}`));
+      tail = [last.val];
+      this.#bodyBytes += last.val.length;
+    } else if (this.#mode === "content-length" && this.#declaredLeft > 0) {
+      return this.#fail(new Error(`the body ended ${this.#declaredLeft} bytes short of its Content-Length`));
+    }
+    try {
+      await this.#enqueue(tail, true);
+      await this.#queue;
+      if (this.#failure) throw this.#failure;
+    } catch (error) {
+      return this.#fail(error);
+    }
+    return this.#finish("complete", undefined, this.#mode === "close-delimited");
+  }
+
+  async #writeWhole(framed: FramedHead, body: Uint8Array | undefined): Promise<ResponseWritten> {
+    this.#framed = framed;
+    this.#mode = framed.body;
+    this.#headBytes = framed.bytes.length;
+    const withBody = framed.body !== "none" && body !== undefined && body.length > 0;
+    this.#bodyBytes = withBody ? body.length : 0;
+    this.#firstByteAt = performance.now();
+    try {
+      await this.#channel.write(withBody ? [framed.bytes, body] : [framed.bytes], true);
+    } catch (error) {
+      return this.#fail(error);
+    }
+    return this.#finish("complete", undefined, false);
+  }
+
+  #fail(error: unknown): ResponseWritten {
+    const e = error instanceof Error ? error : new Error(String(error));
+    if (!this.#started) {
+      this.#settling = false;
+      throw e;
+    }
+    return this.#finish(e instanceof ClientClosedError ? "client-closed" : "error", e, true);
+  }
+
+  #finish(outcome: ResponseOutcome, error: Error | undefined, mustClose: boolean): ResponseWritten {
+    const channel = this.#channel;
+    const now = performance.now();
+    const written = mintResponseWritten({
+      status: this.#status,
+      headBytes: this.#headBytes,
+      bodyBytes: this.#bodyBytes,
+      bytesWritten: channel.flushedBytes(),
+      startedAt: performance.timeOrigin + channel.startedAt,
+      firstByteMs: Math.max(0, this.#firstByteAt - channel.startedAt),
+      lastByteMs: Math.max(0, now - channel.startedAt),
+      outcome,
+      ...(error ? { error } : {}),
+    });
+    this.#written = written;
+    channel.finished(written, mustClose || outcome !== "complete" || (this.#framed?.close ?? false));
+    return written;
+  }
+}
+
+function readableToIterable(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      const reader = stream.getReader();
+      try {
+        for (let r = await reader.read(); !r.done; r = await reader.read()) yield r.value;
+      } finally {
+        reader.releaseLock();
+      }
+    },
+  };
+}
+
+/** Lets a body source know it won't be read (HEAD, 204, 304). */
+async function closeIterable(iterable: AsyncIterable<Uint8Array>): Promise<void> {
+  const iterator = iterable[Symbol.asyncIterator]();
+  if (iterator.return) await iterator.return();
+}

@@ -1,0 +1,96 @@
+/**
+ * `serve()`: the convenience for Node — a TCP (or TLS) listener whose every connection is
+ * served by `accept()`'s connection loop, with graceful shutdown.
+ * @module
+ */
+import net from "node:net";
+import tls from "node:tls";
+import { Connection, defaultCore, type Handler } from "../connection/connection.js";
+import type { AcceptOptions } from "../connection/accept.js";
+import { resolveOptions } from "../connection/options.js";
+import { toTransport } from "../connection/transport.js";
+
+/** Options of `serve()`. */
+export interface ServeOptions extends AcceptOptions {
+  /** The port; 0 (the default) picks a free one. */
+  port?: number;
+  /** The address to listen on. Default 127.0.0.1. */
+  host?: string;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Aborting it closes the server (gracefully, with the default grace period). */
+  signal?: AbortSignal;
+}
+
+/** A running server. */
+export interface Server {
+  readonly port: number;
+  /** `http://host:port` (or `https://…`). */
+  readonly url: string;
+  /**
+   * Stops accepting connections, closes idle ones at once, lets in-flight requests finish
+   * (their responses get `Connection: close`) and force-closes what is left after
+   * `graceMs` (default 5000).
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+/** Starts an HTTP/1.1 server; resolves once it listens. */
+export async function serve(handler: Handler, options: ServeOptions = {}): Promise<Server> {
+  const resolved = resolveOptions(options);
+  const core = options.core ?? defaultCore();
+  const host = options.host ?? "127.0.0.1";
+  const connections = new Set<Connection>();
+  const running = new Set<Promise<unknown>>();
+
+  const onSocket = (socket: net.Socket): void => {
+    socket.setNoDelay(true);
+    const connection = new Connection(toTransport(socket), handler, resolved, core);
+    connections.add(connection);
+    const done = connection.run().finally(() => {
+      connections.delete(connection);
+      running.delete(done);
+    });
+    running.add(done);
+  };
+
+  // allowHalfOpen: a client that sends its request and then half-closes still gets its answer.
+  const server: net.Server = options.tls
+    ? tls.createServer({ key: options.tls.key, cert: options.tls.cert, allowHalfOpen: true }, onSocket)
+    : net.createServer({ allowHalfOpen: true, noDelay: true }, onSocket);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  server.on("error", (error) => resolved.logger.error("tophat: the server failed", error));
+
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("serve(): the server has no TCP address");
+  const port = address.port;
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+
+  let closing: Promise<void> | undefined;
+  const close = ({ graceMs = 5000 }: { graceMs?: number } = {}): Promise<void> =>
+    (closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const c of connections) c.shutdown();
+      const grace = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), graceMs).unref());
+      const all = Promise.allSettled([...running]);
+      if ((await Promise.race([all, grace])) === "timeout") {
+        for (const c of connections) c.destroy(new Error("the server closed before this request finished"));
+        await Promise.allSettled([...running]);
+      }
+      await stopped;
+    })());
+
+  if (options.signal) {
+    if (options.signal.aborted) await close();
+    else options.signal.addEventListener("abort", () => void close(), { once: true });
+  }
+
+  return { port, url: `${options.tls ? "https" : "http"}://${urlHost}:${port}`, close };
+}
