@@ -61,6 +61,8 @@ export function defaultCore(): Core {
   return (sharedCore ??= Core.load());
 }
 
+type HandlerOutcome = { ok: true; value: ResponseWritten } | { ok: false; error: unknown };
+
 type HeadResult =
   | { kind: "complete"; head: RequestHead; bytes: Buffer }
   | { kind: "reject"; status: number; detail: string }
@@ -78,8 +80,9 @@ interface Exchange {
   continueSent: boolean;
   responseStarted: boolean;
   written: ResponseWritten | undefined;
-  finished: Promise<void>;
-  markFinished: () => void;
+  /** Resolves once the response's last bytes were handed to the transport (or it failed). */
+  handedOff: Promise<void>;
+  markHandedOff: () => void;
   flushed: number;
   abort: AbortController | undefined;
 }
@@ -95,6 +98,7 @@ export class Connection {
   #queue: Buffer[] = [];
   #queued = 0;
   #paused = false;
+  #corked = false;
   #eof = false;
   #gone = false;
   #goneError: Error | undefined;
@@ -234,6 +238,7 @@ export class Connection {
       }
       if (this.#eof || this.#gone) return null;
       if (this.#shuttingDown && this.#idle && this.#buf.length === 0) return null;
+      this.#uncork();
       this.#armTimer(this.#readDeadline);
       await new Promise<void>((resolve, reject) => (this.#waiter = { resolve, reject }));
     }
@@ -320,6 +325,11 @@ export class Connection {
         }
         if (out.tag === "complete") {
           this.#buf = buf.subarray(out.val.headLength);
+          // More requests behind this one (pipelining): let their responses leave together.
+          if (!this.#corked && (this.#buf.length > 0 || this.#queued > 0)) {
+            this.#corked = true;
+            this.#transport.cork();
+          }
           return { kind: "complete", head: out.val, bytes: buf };
         }
         if (out.tag === "invalid") {
@@ -351,8 +361,8 @@ export class Connection {
   async #exchangeWith(head: RequestHead, bytes: Buffer): Promise<boolean> {
     const o = this.#options;
     const startedAt = performance.now();
-    let markFinished!: () => void;
-    const finished = new Promise<void>((resolve) => (markFinished = resolve));
+    let markHandedOff!: () => void;
+    const handedOff = new Promise<void>((resolve) => (markHandedOff = resolve));
     const supply: ByteSupply = {
       takeBuffered: () => {
         const b = this.#buf;
@@ -375,8 +385,8 @@ export class Connection {
       continueSent: false,
       responseStarted: false,
       written: undefined,
-      finished,
-      markFinished,
+      handedOff,
+      markHandedOff,
       flushed: 0,
       abort: undefined,
     };
@@ -396,39 +406,17 @@ export class Connection {
     this.#exchange = ex;
     const res = new ResponseWriter(this.#channel(ex));
 
-    let failure: unknown;
-    let returned: ResponseWritten | undefined;
-    try {
-      returned = await this.#handler(req, res);
-    } catch (error) {
-      failure = error;
-    }
-
-    if (failure !== undefined) {
-      if (!res.sent) {
-        const [status, message, headers] = this.#errorResponse(failure);
-        await this.#sendError(status, message, headers, ex);
-      } else if (!res.written) {
-        o.logger.error("tophat: the handler failed after its response began; closing the connection", failure);
-        ex.mustClose = true;
-        this.#transport.destroy();
-        return false;
-      } else {
-        o.logger.warn("tophat: the handler threw after its response was sent", failure);
-      }
-    } else if (!res.sent) {
-      o.logger.warn(`tophat: the handler for ${req.method} ${req.target} resolved without sending a response; sent 500`);
-      await this.#sendError(500, "Internal Server Error", {}, ex);
-    } else if (!res.written) {
-      if (res.settling) {
-        await ex.finished;
-      } else {
-        o.logger.warn(`tophat: the handler for ${req.method} ${req.target} resolved before ending its streamed response; closing the connection`);
-        this.#transport.destroy();
-        return false;
-      }
-    } else if (returned !== res.written) {
-      o.logger.warn(`tophat: the handler for ${req.method} ${req.target} returned something other than its own ResponseWritten`);
+    // The next request may start once this response is handed to the transport: a
+    // handler's code after `await res.send()` (which waits for the flush) overlaps it.
+    const settled: Promise<HandlerOutcome> = this.#handler(req, res).then(
+      (value) => ({ ok: true, value }),
+      (error: unknown) => ({ ok: false, error }),
+    );
+    const first = await Promise.race([settled, ex.handedOff]);
+    if (first === undefined) {
+      void settled.then((outcome) => this.#checkLateOutcome(outcome, res, req));
+    } else if (!(await this.#afterHandler(first, res, ex))) {
+      return false;
     }
     this.#exchange = undefined;
 
@@ -440,6 +428,45 @@ export class Connection {
       if (!(await body.skip(o.maxDrainBytes))) return false;
     }
     return !this.#shuttingDown;
+  }
+
+  /** Handles a handler that settled before its response was handed off; false to close. */
+  async #afterHandler(outcome: HandlerOutcome, res: ResponseWriter, ex: Exchange): Promise<boolean> {
+    const o = this.#options;
+    const req = ex.req!;
+    if (!outcome.ok) {
+      if (!res.sent) {
+        const [status, message, headers] = this.#errorResponse(outcome.error);
+        await this.#sendError(status, message, headers, ex);
+        return true;
+      }
+      if (!res.settling) {
+        o.logger.error(`tophat: the handler for ${req.method} ${req.target} failed during its streamed response; closing the connection`, outcome.error);
+        this.#transport.destroy();
+        return false;
+      }
+      o.logger.warn(`tophat: the handler for ${req.method} ${req.target} threw after sending`, outcome.error);
+    } else if (!res.sent) {
+      o.logger.warn(`tophat: the handler for ${req.method} ${req.target} resolved without sending a response; sent 500`);
+      await this.#sendError(500, "Internal Server Error", {}, ex);
+      return true;
+    } else if (!res.settling) {
+      o.logger.warn(`tophat: the handler for ${req.method} ${req.target} resolved before ending its streamed response; closing the connection`);
+      this.#transport.destroy();
+      return false;
+    }
+    await ex.handedOff;
+    if (outcome.ok) this.#checkLateOutcome(outcome, res, req);
+    return true;
+  }
+
+  /** Warns about a handler that failed or returned something odd after its response went out. */
+  #checkLateOutcome(outcome: HandlerOutcome, res: ResponseWriter, req: Request): void {
+    const log = this.#options.logger;
+    if (!outcome.ok) log.warn(`tophat: the handler for ${req.method} ${req.target} threw after sending`, outcome.error);
+    else if (res.written && outcome.value !== res.written) {
+      log.warn(`tophat: the handler for ${req.method} ${req.target} returned something other than its own ResponseWritten`);
+    }
   }
 
   /** The body's next chunk, under the body and request deadlines. */
@@ -507,8 +534,8 @@ export class Connection {
       continueSent: false,
       responseStarted: false,
       written: undefined,
-      finished: Promise.resolve(),
-      markFinished: () => undefined,
+      handedOff: Promise.resolve(),
+      markHandedOff: () => undefined,
       flushed: 0,
       abort: undefined,
     };
@@ -531,12 +558,15 @@ export class Connection {
         };
       },
       date: httpDate,
+      closeAfter: () => {
+        ex.mustClose = true;
+      },
       write: (chunks, last) => this.#write(ex, chunks, last),
       flushedBytes: () => ex.flushed,
       finished: (written, mustClose) => {
         ex.written = written;
         if (mustClose) ex.mustClose = true;
-        ex.markFinished();
+        ex.markHandedOff();
         const onResponse = this.#options.onResponse;
         if (onResponse) {
           try {
@@ -564,6 +594,7 @@ export class Connection {
       return true;
     };
     if (last) {
+      ex.markHandedOff();
       return new Promise((resolve, reject) => {
         const ok = transport.write(list, (error) => {
           this.#writeDeadline = Infinity;
@@ -584,7 +615,14 @@ export class Connection {
     this.#armTimer(this.#writeDeadline);
   }
 
+  #uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#transport.uncork();
+  }
+
   async #drained(): Promise<void> {
+    this.#uncork();
     this.#watchWrite();
     await this.#transport.drained();
     this.#writeDeadline = Infinity;
@@ -609,6 +647,7 @@ export class Connection {
       this.#markClosed();
       return;
     }
+    this.#uncork();
     if (this.#paused) t.resume();
     t.end();
     // The transport closes once both sides are done; a peer that never closes is cut off.

@@ -25,6 +25,9 @@ export interface Transport {
   /** Stops reading until `resume` (the peer then feels backpressure). */
   pause(): void;
   resume(): void;
+  /** Holds writes back until `uncork`, so several responses leave in one system call. */
+  cork(): void;
+  uncork(): void;
   /** Writes `chunks` in order; false when the caller should wait for `drained()`. */
   write(chunks: readonly Uint8Array[], flushed?: Flushed): boolean;
   /** Resolves when writes may continue (or the transport is gone). */
@@ -99,6 +102,14 @@ class DuplexTransport implements Transport {
 
   resume(): void {
     this.#stream.resume();
+  }
+
+  cork(): void {
+    this.#stream.cork();
+  }
+
+  uncork(): void {
+    this.#stream.uncork();
   }
 
   write(chunks: readonly Uint8Array[], flushed?: Flushed): boolean {
@@ -192,6 +203,14 @@ class WebStreamTransport implements Transport {
     if (!this.#paused) return;
     this.#paused = false;
     void this.#pump();
+  }
+
+  cork(): void {
+    // A WritableStream has no corking; writes go as they come.
+  }
+
+  uncork(): void {
+    // See cork().
   }
 
   write(chunks: readonly Uint8Array[], flushed?: Flushed): boolean {

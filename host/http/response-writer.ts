@@ -17,6 +17,8 @@ export interface ResponseChannel {
   framingContext(): FramingContext;
   /** The cached IMF-fixdate for the Date field. */
   date(): string;
+  /** The framed head says the connection closes after this response. */
+  closeAfter(): void;
   /**
    * Writes `chunks`. With `last`, resolves once they are flushed; otherwise once the
    * transport can take more. Rejects with `ClientClosedError` when the client is gone.
@@ -179,6 +181,7 @@ export class ResponseWriter {
       const field = headerIndex === undefined ? "" : ` (header "${this.#headers[headerIndex]?.name}")`;
       throw new TypeError(`the response can't be framed: ${reason}${field}`);
     }
+    if (framed.val.close) this.#channel.closeAfter();
     return framed.val;
   }
 

@@ -1,0 +1,91 @@
+// `npm run bench:server`: hello world and a 1 KB JSON response, Tophat vs node:http vs
+// fastify, side by side in one run. Each server runs pinned to one core (taskset), wrk on
+// the other; servers interleaved, 3 rounds, medians; 50 connections, and pipelined ×16.
+// A benchmark, not a test: absolute figures swing ±50% on shared machines; compare ratios.
+import { spawn, execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const DURATION = process.env.DURATION ?? "5s";
+const SERVERS = ["node-http", "fastify", "tophat"];
+const SCENARIOS = ["hello", "json"];
+const LOADS = [
+  { name: "50 connections", args: ["-c", "50"] },
+  { name: "pipelined ×16", args: ["-c", "50", "-s", path.join(here, "pipeline.lua")] },
+];
+
+for (const tool of ["wrk", "taskset"]) {
+  try {
+    execFileSync("which", [tool], { stdio: "ignore" });
+  } catch {
+    console.error(`bench:server needs ${tool} (apt-get install -y wrk util-linux)`);
+    process.exit(1);
+  }
+}
+
+function startServer(name, scenario) {
+  const child = spawn("taskset", ["-c", "0", process.execPath, path.join(here, "servers", `${name}.js`)], {
+    env: { ...process.env, SCENARIO: scenario, PORT: "0" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`${name} exited with ${code}`)));
+    child.stdout.on("data", (chunk) => {
+      const m = /listening (\d+)/.exec(String(chunk));
+      if (m) resolve({ child, port: Number(m[1]) });
+    });
+  });
+}
+
+function parseDuration(s) {
+  const m = /([\d.]+)(us|ms|s)/.exec(s);
+  if (!m) return NaN;
+  const v = Number(m[1]);
+  return m[2] === "us" ? v / 1000 : m[2] === "ms" ? v : v * 1000;
+}
+
+function runWrk(port, load) {
+  const out = execFileSync("taskset", ["-c", "1", "wrk", "-t", "1", "-d", DURATION, "--latency", ...load.args, `http://127.0.0.1:${port}/`], { encoding: "utf8" });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const p99 = parseDuration(/\s99%\s+([\d.]+\w+)/.exec(out)?.[1] ?? "");
+  const errors = /Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)/.exec(out)?.[0];
+  if (errors) console.error(`  wrk reported: ${errors}`);
+  return { rps, p99 };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const results = {};
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const scenario of SCENARIOS) {
+    for (const load of LOADS) {
+      for (const name of SERVERS) {
+        const { child, port } = await startServer(name, scenario);
+        try {
+          runWrk(port, { args: ["-c", "10", "-d", "1s"] }); // warm-up
+          const r = runWrk(port, load);
+          const key = `${scenario}|${load.name}|${name}`;
+          (results[key] ??= []).push(r);
+          console.error(`round ${round}: ${scenario}, ${load.name}, ${name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99.toFixed(2)} ms`);
+        } finally {
+          child.kill();
+        }
+      }
+    }
+  }
+}
+
+console.log("| response | load | server | req/s (median) | × node:http | p99 ms (median) |");
+console.log("| --- | --- | --- | --- | --- | --- |");
+for (const scenario of SCENARIOS) {
+  for (const load of LOADS) {
+    const base = median(results[`${scenario}|${load.name}|node-http`].map((r) => r.rps));
+    for (const name of SERVERS) {
+      const rs = results[`${scenario}|${load.name}|${name}`];
+      const rps = median(rs.map((r) => r.rps));
+      console.log(`| ${scenario === "json" ? "1 KB JSON" : "hello world"} | ${load.name} | ${name} | ${rps.toFixed(0)} | ${(rps / base).toFixed(2)} | ${median(rs.map((r) => r.p99)).toFixed(2)} |`);
+    }
+  }
+}
+console.log(`\nnode ${process.version}; ${ROUNDS} rounds of ${DURATION} per cell; servers pinned to CPU 0, wrk (1 thread) to CPU 1.`);
