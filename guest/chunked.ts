@@ -81,6 +81,8 @@ function parseSizeLine(p: usize, end: usize, maxExt: usize): i32 {
       if (p > e0 && isWs(load<u8>(p - 1))) return lineFail(R.BAD_CHUNK_SIZE, p - 1);
       break;
     }
+    // A bare LF ends no line (WIT bad-line-ending, RFC 9112 §7.1: the line ends in CRLF).
+    if (c == LF) return lineFail(R.BAD_LINE_ENDING, p);
     if (c != 0x3b) return lineFail(p == e0 ? R.BAD_CHUNK_SIZE : R.BAD_CHUNK_EXTENSION, p);
     p++;
     while (p < end && isWs(load<u8>(p))) p++;

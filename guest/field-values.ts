@@ -39,6 +39,32 @@ function isRegNameChar(c: u32): bool {
 }
 
 /**
+ * Whether [p, end) (non-empty, inside the brackets) is an IPv6 address (checked loosely:
+ * hex digits, ":" and "." for an embedded IPv4) or an IPvFuture:
+ * "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ) (RFC 3986 §3.2.2), no comma.
+ */
+function isIpLiteral(p: usize, end: usize): bool {
+  if ((<u32>load<u8>(p) | 0x20) == 0x76) {
+    let q = p + 1;
+    const h0 = q;
+    while (q < end && hexValue(load<u8>(q)) >= 0) q++;
+    if (q == h0 || q >= end || load<u8>(q) != 0x2e) return false;
+    q++;
+    if (q == end) return false;
+    for (; q < end; q++) {
+      const c = <u32>load<u8>(q);
+      if (!(isRegNameChar(c) || c == 0x3a)) return false;
+    }
+    return true;
+  }
+  for (; p < end; p++) {
+    const c = <u32>load<u8>(p);
+    if (!(hexValue(c) >= 0 || c == 0x3a || c == 0x2e)) return false;
+  }
+  return true;
+}
+
+/**
  * Whether [p, end) is `uri-host [":" port]`: a reg-name (with %XX escapes) or IPv4
  * address, or an IP-literal in brackets; the port at most 65535. `needPort` is for
  * CONNECT's authority-form, which must have one. An empty Host is valid (RFC 9110 §7.2).
@@ -47,12 +73,8 @@ export function isValidAuthority(p: usize, end: usize, needPort: bool): bool {
   if (p < end && load<u8>(p) == 0x5b) {
     p++;
     const close = findByte(p, end, 0x5d);
-    if (close == end || close == p) return false;
-    for (; p < close; p++) {
-      const c = <u32>load<u8>(p);
-      if (!(hexValue(c) >= 0 || c == 0x3a || c == 0x2e || c == 0x76 || c == 0x56)) return false;
-    }
-    p++;
+    if (close == end || close == p || !isIpLiteral(p, close)) return false;
+    p = close + 1;
   } else {
     while (p < end) {
       const c = <u32>load<u8>(p);
