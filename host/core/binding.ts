@@ -178,6 +178,16 @@ export class Core {
     return { reason, status: this.#view.getUint16(at + 2, true), offset: this.#view.getUint32(at + 4, true) };
   }
 
+  /**
+   * Copies `len` bytes out of the core's memory into a Buffer. Small Buffers come from
+   * Node's pool; a typed array of its own would cost an off-heap allocation each time.
+   */
+  #copyOut(ptr: number, len: number): Buffer {
+    const out = Buffer.allocUnsafe(len);
+    out.set(this.#u8.subarray(ptr, ptr + len));
+    return out;
+  }
+
   /** Four numbers per field line, copied out of the core's memory. */
   #spanList(ptr: number, count: number): number[] {
     const u32 = this.#u32;
@@ -346,7 +356,7 @@ export class Core {
       out = {
         tag: "head",
         val: {
-          bytes: this.#u8.slice(ptr, ptr + u32[(ret + 12) >>> 2]!),
+          bytes: this.#copyOut(ptr, u32[(ret + 12) >>> 2]!),
           body: BODY_MODES[this.#u8[ret + 16]!]!,
           contentLength: Number(this.#view.getBigUint64(ret + 24, true)),
           close: this.#u8[ret + 32] !== 0,
@@ -370,7 +380,7 @@ export class Core {
     }
     this.#fresh();
     const ptr = this.#u32[ret >>> 2]!;
-    const bytes = this.#u8.slice(ptr, ptr + this.#u32[(ret >>> 2) + 1]!);
+    const bytes = this.#copyOut(ptr, this.#u32[(ret >>> 2) + 1]!);
     x.postChunkSizeLine(ret);
     return bytes;
   }
@@ -389,7 +399,7 @@ export class Core {
     let out: TrailerOutcome;
     if (this.#u8[ret] === 0) {
       const ptr = this.#u32[(ret + 4) >>> 2]!;
-      out = { tag: "bytes", val: this.#u8.slice(ptr, ptr + this.#u32[(ret + 8) >>> 2]!) };
+      out = { tag: "bytes", val: this.#copyOut(ptr, this.#u32[(ret + 8) >>> 2]!) };
     } else {
       out = { tag: "invalid", val: this.#frameError(ret + 4) };
     }
