@@ -158,14 +158,27 @@ function checkFields(fields: usize, count: usize): i32 {
   return -1;
 }
 
-function fieldsLength(fields: usize, count: usize): usize {
+/**
+ * Whether field `i` is left out: a `Connection: keep-alive` set by the application
+ * when the connection closes anyway (sending both would contradict).
+ */
+function isDropped(fields: usize, i: usize, dropKeepAlive: bool): bool {
+  return dropKeepAlive
+    && equalsIgnoreCase(nameAt(fields, i), nameLenAt(fields, i), "connection")
+    && hasConnectionOption(valueAt(fields, i), valueLenAt(fields, i), "keep-alive");
+}
+
+function fieldsLength(fields: usize, count: usize, dropKeepAlive: bool): usize {
   let n: usize = 0;
-  for (let i: usize = 0; i < count; i++) n += nameLenAt(fields, i) + valueLenAt(fields, i) + 4;
+  for (let i: usize = 0; i < count; i++) {
+    if (!isDropped(fields, i, dropKeepAlive)) n += nameLenAt(fields, i) + valueLenAt(fields, i) + 4;
+  }
   return n;
 }
 
-function putFields(fields: usize, count: usize): void {
+function putFields(fields: usize, count: usize, dropKeepAlive: bool): void {
   for (let i: usize = 0; i < count; i++) {
+    if (isDropped(fields, i, dropKeepAlive)) continue;
     put(nameAt(fields, i), nameLenAt(fields, i));
     store<u8>(out++, 0x3a);
     store<u8>(out++, 0x20);
@@ -185,6 +198,9 @@ export function frameHead(
   hasDate: bool, datePtr: usize, dateLen: usize,
 ): usize {
   if (status < 100 || status > 999) return frameError(BAD_STATUS, NO_INDEX);
+  // HTTP/1.0 clients don't know interim responses (RFC 9110 §15.2).
+  if (status < 200 && http10) return frameError(BAD_STATUS, NO_INDEX);
+  if (hasLength && bodyLength > MAX_CONTENT_LENGTH) return frameError(BAD_CONTENT_LENGTH, NO_INDEX);
   if (hasReason && !isCleanText(reasonPtr, reasonLen)) return frameError(BAD_REASON, NO_INDEX);
   if (hasDate && !isCleanText(datePtr, dateLen)) return frameError(BAD_HEADER_VALUE, NO_INDEX);
   const bad = checkFields(fields, count);
@@ -226,6 +242,11 @@ export function frameHead(
   let addChunked = false;
   let close = closeWanted || userClose;
 
+  if (status == 205) {
+    // 205 has no content (RFC 9110 §15.3.6); it is framed as an empty known-length body.
+    if (!hasLength || bodyLength > 0) return frameError(BODY_NOT_ALLOWED, NO_INDEX);
+    if (encodingIndex >= 0) return frameError(BODY_NOT_ALLOWED, encodingIndex);
+  }
   if (noBody) {
     if (!hasLength || bodyLength > 0) return frameError(BODY_NOT_ALLOWED, NO_INDEX);
     if (encodingIndex >= 0) return frameError(BODY_NOT_ALLOWED, encodingIndex);
@@ -256,6 +277,7 @@ export function frameHead(
   // Interim responses leave the connection as it is; the final response decides.
   if (interim) close = false;
   const addClose = close && !userClose;
+  const dropKeepAlive = close && userKeepAlive;
   const addKeepAlive = !close && http10 && !interim && !userKeepAlive;
   const addDate = hasDate && !userDate && !interim;
 
@@ -263,7 +285,7 @@ export function frameHead(
   const reasonLength = hasReason ? reasonLen : <usize>phrase.length;
 
   // Size, then one allocation and straight-line writes.
-  let size: usize = 13 + reasonLength + 2 + fieldsLength(fields, count) + 2;
+  let size: usize = 13 + reasonLength + 2 + fieldsLength(fields, count, dropKeepAlive) + 2;
   if (addDate) size += 8 + dateLen;
   if (addLength) size += 18 + decimalLength(length);
   if (addChunked) size += 28;
@@ -282,7 +304,7 @@ export function frameHead(
     put(datePtr, dateLen);
     putCrlf();
   }
-  putFields(fields, count);
+  putFields(fields, count, dropKeepAlive);
   if (addLength) {
     putString("Content-Length: ");
     putDecimal(length);
@@ -339,10 +361,10 @@ export function lastChunk(fields: usize, count: usize): usize {
     storeFrameError(TRAILER_OUT + 4, reason, index);
     return TRAILER_OUT;
   }
-  const bytes = alloc(3 + fieldsLength(fields, count) + 2, 1);
+  const bytes = alloc(3 + fieldsLength(fields, count, false) + 2, 1);
   out = bytes;
   putString("0\r\n");
-  putFields(fields, count);
+  putFields(fields, count, false);
   putCrlf();
   store<u8>(TRAILER_OUT, 0);
   store<u32>(TRAILER_OUT + 4, <u32>bytes);

@@ -581,9 +581,14 @@ describe("properties", () => {
         (status, pairs, bodyLength, request, date) => {
           const out = frame({ status, headers: pairs.map(([n, v]) => h(n, v)), bodyLength }, request, date);
           if (out.tag === "invalid") {
-            // Only a body on a status that can't have one is refused here.
-            expect(out.val.reason).toBe("body-not-allowed");
-            expect(status < 200 || status === 204 || status === 304).toBe(true);
+            // Only a body on a status that can't have one, or an interim response to an
+            // HTTP/1.0 client, is refused here.
+            if (out.val.reason === "bad-status") {
+              expect(status < 200 && request.http10).toBe(true);
+            } else {
+              expect(out.val.reason).toBe("body-not-allowed");
+              expect(status < 200 || status === 204 || status === 205 || status === 304).toBe(true);
+            }
             return;
           }
           const text = latin1(out.val.bytes);
@@ -606,6 +611,41 @@ describe("properties", () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("RFC corners", () => {
+  const ctx11 = { head: false, http10: false, close: false };
+  it("refuses interim responses to HTTP/1.0 clients (RFC 9110 §15.2)", () => {
+    for (const status of [100, 101, 103]) {
+      const out = frame({ status, headers: [], bodyLength: 0 }, { head: false, http10: true, close: false });
+      expect(out.tag === "invalid" && out.val.reason).toBe("bad-status");
+    }
+  });
+
+  it("frames 205 Reset Content with no content (RFC 9110 §15.3.6)", () => {
+    const ok = frame({ status: 205, headers: [], bodyLength: 0 }, ctx11);
+    expect(ok.tag).toBe("head");
+    if (ok.tag === "head") expect(latin1(ok.val.bytes)).toBe("HTTP/1.1 205 Reset Content\r\nContent-Length: 0\r\n\r\n");
+    for (const bodyLength of [5, undefined]) {
+      const out = frame({ status: 205, headers: [], bodyLength }, ctx11);
+      expect(out.tag === "invalid" && out.val.reason).toBe("body-not-allowed");
+    }
+  });
+
+  it("leaves out an application's Connection: keep-alive when the connection closes", () => {
+    const out = frame({ status: 200, headers: [h("Connection", "keep-alive"), h("X-A", "1")], bodyLength: 0 }, { head: false, http10: false, close: true });
+    expect(out.tag).toBe("head");
+    if (out.tag === "head") {
+      expect(latin1(out.val.bytes)).toBe("HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+      expect(out.val.close).toBe(true);
+    }
+  });
+
+  it("refuses a known body length above 2^53 - 1", () => {
+    const out = frame({ status: 200, headers: [], bodyLength: 2 ** 53 }, ctx11);
+    expect(out.tag === "invalid" && out.val.reason).toBe("bad-content-length");
+    if (out.tag === "invalid") expect(out.val.headerIndex).toBeUndefined();
   });
 });
 

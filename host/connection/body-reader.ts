@@ -21,6 +21,8 @@ export interface ByteSupply {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Most bytes handed to the chunked decoder in one call. */
+const DECODE_SLICE = 64 * 1024;
 
 export class BodyReader implements BodySource {
   readonly declaredLength: number | undefined;
@@ -119,8 +121,13 @@ export class BodyReader implements BodySource {
   async #readChunked(): Promise<Uint8Array | null> {
     while (this.#ready.length === 0) {
       if (this.#done) return null;
-      const chunk = await this.#input();
+      let chunk = await this.#input();
       if (chunk === null) throw new HttpError(400, "the chunked request body ended before its last chunk");
+      // The core's memory is bounded: feed it slices, keeping the rest for the next turn.
+      if (chunk.length > DECODE_SLICE) {
+        this.#supply.putBack(chunk.subarray(DECODE_SLICE));
+        chunk = chunk.subarray(0, DECODE_SLICE);
+      }
       this.#decode(this.#tail.length > 0 ? Buffer.concat([this.#tail, chunk]) : chunk);
     }
     return this.#ready.shift()!;

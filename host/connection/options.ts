@@ -14,9 +14,9 @@ export interface Logger {
 
 /** How one connection is served. Every field is optional. */
 export interface ConnectionOptions {
-  /** Most bytes in a request head (431 beyond). Default 16 KiB. */
+  /** Most bytes in a request head (431 beyond). Default 16 KiB, at most 1 MiB. */
   maxHeadBytes?: number;
-  /** Most header fields in a request (431 beyond). Default 100. */
+  /** Most header fields in a request (431 beyond). Default 100, at most 10 000. */
   maxHeaders?: number;
   /** Longest request-target (414 beyond). Default 8 KiB. */
   maxTargetLength?: number;
@@ -56,19 +56,22 @@ export interface ResolvedOptions {
   logger: Logger;
 }
 
-function positive(name: string, value: number | undefined, fallback: number): number {
+function positive(name: string, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`option ${name} must be a positive number, got ${value}`);
+  if (!Number.isFinite(value) || value <= 0 || value > max) {
+    throw new RangeError(`option ${name} must be a positive number up to ${max}, got ${value}`);
+  }
   return value;
 }
 
 export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
   return {
     limits: {
-      maxHeadBytes: positive("maxHeadBytes", o.maxHeadBytes, 16 * 1024),
-      maxHeaders: positive("maxHeaders", o.maxHeaders, 100),
-      maxTargetLength: positive("maxTargetLength", o.maxTargetLength, 8 * 1024),
-      maxChunkExtensionLength: positive("maxChunkExtensionLength", o.maxChunkExtensionLength, 1024),
+      // Upper bounds keep every core call well inside the core's bounded memory.
+      maxHeadBytes: positive("maxHeadBytes", o.maxHeadBytes, 16 * 1024, 1024 * 1024),
+      maxHeaders: positive("maxHeaders", o.maxHeaders, 100, 10_000),
+      maxTargetLength: positive("maxTargetLength", o.maxTargetLength, 8 * 1024, 1024 * 1024),
+      maxChunkExtensionLength: positive("maxChunkExtensionLength", o.maxChunkExtensionLength, 1024, 64 * 1024),
     },
     maxBodyBytes: positive("maxBodyBytes", o.maxBodyBytes, 1024 * 1024),
     maxDrainBytes: positive("maxDrainBytes", o.maxDrainBytes, 1024 * 1024),

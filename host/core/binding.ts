@@ -103,6 +103,13 @@ export function defaultCorePath(): string {
 
 const utf8 = new TextEncoder();
 
+/** Room the field strings of one framing call may take in the core's memory (bounded at 16 MiB). */
+const MAX_FIELDS_BYTES = 3 * 1024 * 1024;
+
+function checkLength(what: string, n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${what} must be an integer 0 … 2^53 - 1, got ${n}`);
+}
+
 // Outcomes without a payload are shared (and frozen) rather than allocated per call.
 const INCOMPLETE: ParseOutcome = Object.freeze({ tag: "incomplete" });
 const BODY_NONE: BodyFraming = Object.freeze({ tag: "none" });
@@ -300,6 +307,7 @@ export class Core {
     let size = fields.length * 16;
     for (const f of fields) size += (f.name.length + f.value.length) * 3;
     for (const s of extra) if (s !== undefined) size += s.length * 3;
+    if (size > MAX_FIELDS_BYTES) throw new RangeError(`the response fields are too large to frame (over ${MAX_FIELDS_BYTES / 3} characters)`);
     const list = this.#x.cabi_realloc(0, 0, 4, size);
     this.#fresh();
     const u8 = this.#u8;
@@ -335,6 +343,10 @@ export class Core {
   /** Frames a response head (see `framer.frame-head` in the WIT). */
   frameHead(response: ResponseHead, request: RequestContext, date?: string): FrameOutcome {
     const x = this.#x;
+    if (!Number.isInteger(response.status) || response.status < 0 || response.status > 0xffff) {
+      throw new RangeError(`frameHead: status must be an integer, got ${response.status}`);
+    }
+    if (response.bodyLength !== undefined) checkLength("frameHead: bodyLength", response.bodyLength);
     let ret: number;
     try {
       const { list, strings } = this.#putFields(response.headers, [response.reason, date]);
@@ -371,6 +383,7 @@ export class Core {
 
   /** The chunk-size line for `size` bytes of chunk data. */
   chunkSizeLine(size: number): Uint8Array {
+    checkLength("chunkSizeLine: size", size);
     const x = this.#x;
     let ret: number;
     try {
