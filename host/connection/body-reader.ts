@@ -32,7 +32,7 @@ export class BodyReader implements BodySource {
   readonly #chunked: boolean;
   /** Content-Length bytes still to come. */
   #left: number;
-  #state: ChunkedState = initialChunkedState();
+  #state: ChunkedState | undefined;
   /** Unconsumed chunked bytes (an incomplete size line, CRLF or trailer line). */
   #tail: Buffer = EMPTY;
   /** Decoded pieces not handed out yet. */
@@ -136,7 +136,7 @@ export class BodyReader implements BodySource {
   #decode(input: Buffer): void {
     let out;
     try {
-      out = this.#core.decodeChunked(input, this.#state, this.#limits);
+      out = this.#core.decodeChunked(input, (this.#state ??= initialChunkedState()), this.#limits);
     } catch (error) {
       if (error instanceof CoreTrapError) throw new HttpError(400, "the chunked body could not be decoded", { cause: error });
       throw error;

@@ -7,10 +7,10 @@
 import { Core, CoreTrapError, type Limits, type RequestContext as FramingContext, type RequestHead } from "../core/index.js";
 import { ClientClosedError, HttpError } from "../http/http-error.js";
 import { Request } from "../http/request.js";
-import { ResponseWriter, type ResponseChannel } from "../http/response-writer.js";
+import { ResponseWriter } from "../http/response-writer.js";
 import type { ResponseWritten } from "../http/response-written.js";
-import { BodyReader, type ByteSupply } from "./body-reader.js";
-import { httpDate } from "./date.js";
+import { BodyReader } from "./body-reader.js";
+import { Exchange, type ConnectionPort } from "./exchange.js";
 import type { ResolvedOptions } from "./options.js";
 import type { Transport } from "./transport.js";
 
@@ -68,24 +68,6 @@ type HeadResult =
   | { kind: "reject"; status: number; detail: string }
   | { kind: "end" };
 
-/** One exchange's state, shared by its request, writer and the loop. */
-interface Exchange {
-  /** Undefined for the error response to a head that couldn't be read. */
-  head: RequestHead | undefined;
-  req: Request | undefined;
-  body: BodyReader | undefined;
-  startedAt: number;
-  /** The connection can't be reused after this exchange. */
-  mustClose: boolean;
-  continueSent: boolean;
-  responseStarted: boolean;
-  written: ResponseWritten | undefined;
-  /** Resolves once the response's last bytes were handed to the transport (or it failed). */
-  handedOff: Promise<void>;
-  markHandedOff: () => void;
-  flushed: number;
-  abort: AbortController | undefined;
-}
 
 export class Connection {
   readonly #transport: Transport;
@@ -289,7 +271,8 @@ export class Connection {
   /** Serves one request; false when the connection should close. */
   async #serveOne(first: boolean): Promise<boolean> {
     this.#idle = true;
-    const read = await this.#readHead(first);
+    // Pipelined requests are parsed straight from the buffer; only a partial head waits.
+    const read = (this.#buf.length > 0 ? this.#parseBuffered(this.#buf) : undefined) ?? (await this.#readHead(first));
     this.#idle = false;
     if (read.kind === "end") return false;
     if (read.kind === "reject") {
@@ -300,43 +283,46 @@ export class Connection {
     return this.#exchangeWith(read.head, read.bytes);
   }
 
+  /** Parses `buf` (the received, unconsumed bytes) as a request head; undefined when it is incomplete. */
+  #parseBuffered(buf: Buffer): HeadResult | undefined {
+    const max = this.#limits.maxHeadBytes;
+    let out;
+    try {
+      out = this.#core.parseHead(buf.length > max ? buf.subarray(0, max) : buf, this.#limits);
+    } catch (error) {
+      if (!(error instanceof CoreTrapError)) throw error;
+      this.#options.logger.error("tophat: the protocol core trapped on a request head; closing that connection", error);
+      this.#buf = EMPTY;
+      return { kind: "reject", status: 500, detail: "the request could not be parsed" };
+    }
+    if (out.tag === "complete") {
+      this.#buf = buf.subarray(out.val.headLength);
+      // More requests behind this one (pipelining): let their responses leave together.
+      if (!this.#corked && (this.#buf.length > 0 || this.#queued > 0)) {
+        this.#corked = true;
+        this.#transport.cork();
+      }
+      return { kind: "complete", head: out.val, bytes: buf };
+    }
+    if (out.tag === "invalid") {
+      this.#buf = EMPTY;
+      return { kind: "reject", status: out.val.status, detail: out.val.reason };
+    }
+    this.#buf = buf;
+    return undefined;
+  }
+
+  /** Reads until a whole head arrived (or the connection ends, or a deadline passes). */
   async #readHead(first: boolean): Promise<HeadResult> {
     const o = this.#options;
-    let buf = this.#buf;
-    let headStart = buf.length > 0 ? performance.now() : undefined;
     const start = performance.now();
-    if (buf.length === 0) this.#setReadDeadline("idle", start + (first ? o.headersTimeoutMs : o.keepAliveTimeoutMs));
-    let parse = buf.length > 0;
+    let buf = this.#buf;
+    let started = buf.length > 0;
+    // The first request's head must arrive within headersTimeoutMs of the connection;
+    // later ones have keepAliveTimeoutMs to begin, then headersTimeoutMs to complete.
+    if (started || first) this.#setReadDeadline(started ? "head" : "idle", start + o.headersTimeoutMs);
+    else this.#setReadDeadline("idle", start + o.keepAliveTimeoutMs);
     for (;;) {
-      if (parse) {
-        if (headStart === undefined) {
-          headStart = performance.now();
-          this.#setReadDeadline("head", (first ? start : headStart) + o.headersTimeoutMs);
-        }
-        const max = this.#limits.maxHeadBytes;
-        let out;
-        try {
-          out = this.#core.parseHead(buf.length > max ? buf.subarray(0, max) : buf, this.#limits);
-        } catch (error) {
-          if (!(error instanceof CoreTrapError)) throw error;
-          o.logger.error("tophat: the protocol core trapped on a request head; closing that connection", error);
-          this.#buf = EMPTY;
-          return { kind: "reject", status: 500, detail: "the request could not be parsed" };
-        }
-        if (out.tag === "complete") {
-          this.#buf = buf.subarray(out.val.headLength);
-          // More requests behind this one (pipelining): let their responses leave together.
-          if (!this.#corked && (this.#buf.length > 0 || this.#queued > 0)) {
-            this.#corked = true;
-            this.#transport.cork();
-          }
-          return { kind: "complete", head: out.val, bytes: buf };
-        }
-        if (out.tag === "invalid") {
-          this.#buf = EMPTY;
-          return { kind: "reject", status: out.val.status, detail: out.val.reason };
-        }
-      }
       let chunk: Buffer | null;
       try {
         chunk = await this.#next();
@@ -344,52 +330,33 @@ export class Connection {
         if (!(error instanceof ReadTimeout)) throw error;
         this.#closedBy ??= "timeout";
         // A silent idle connection just closes; a slow head gets 408.
-        return headStart === undefined ? { kind: "end" } : { kind: "reject", status: 408, detail: "the request head took too long" };
+        return started ? { kind: "reject", status: 408, detail: "the request head took too long" } : { kind: "end" };
       }
       if (chunk === null) {
         if (this.#shuttingDown) this.#closedBy ??= "server";
         return { kind: "end" };
       }
+      if (!started) {
+        started = true;
+        this.#setReadDeadline("head", (first ? start : performance.now()) + o.headersTimeoutMs);
+      }
       const had = buf.length;
       buf = had > 0 ? Buffer.concat([buf, chunk]) : chunk;
+      this.#buf = buf;
       // Parse again only when a line may have ended: a client trickling a head byte by
       // byte can't make us re-parse it for every byte.
-      parse = had === 0 || chunk.includes(10) || buf.length >= this.#limits.maxHeadBytes;
+      if (had === 0 || chunk.includes(10) || buf.length >= this.#limits.maxHeadBytes) {
+        const read = this.#parseBuffered(buf);
+        if (read) return read;
+      }
     }
   }
 
   async #exchangeWith(head: RequestHead, bytes: Buffer): Promise<boolean> {
     const o = this.#options;
     const startedAt = performance.now();
-    let markHandedOff!: () => void;
-    const handedOff = new Promise<void>((resolve) => (markHandedOff = resolve));
-    const supply: ByteSupply = {
-      takeBuffered: () => {
-        const b = this.#buf;
-        this.#buf = EMPTY;
-        return b;
-      },
-      putBack: (rest) => {
-        this.#buf = rest;
-      },
-      next: () => this.#nextBodyChunk(ex),
-      beforeFirstRead: () => this.#sendContinue(ex),
-    };
-    const body = new BodyReader(head, supply, this.#core, this.#limits);
-    const ex: Exchange = {
-      head,
-      body,
-      req: undefined,
-      startedAt,
-      mustClose: !head.keepAlive,
-      continueSent: false,
-      responseStarted: false,
-      written: undefined,
-      handedOff,
-      markHandedOff,
-      flushed: 0,
-      abort: undefined,
-    };
+    const ex = new Exchange(this.#port, head, startedAt);
+    const body = (ex.body = new BodyReader(head, ex, this.#core, this.#limits));
     this.#setReadDeadline("body", startedAt + o.requestTimeoutMs);
     ex.req = new Request(bytes, head, body, {
       remoteAddress: this.#transport.remoteAddress,
@@ -404,20 +371,30 @@ export class Connection {
     });
     const req = ex.req;
     this.#exchange = ex;
-    const res = new ResponseWriter(this.#channel(ex));
+    const res = new ResponseWriter(ex);
 
     // The next request may start once this response is handed to the transport: a
     // handler's code after `await res.send()` (which waits for the flush) overlaps it.
-    const settled: Promise<HandlerOutcome> = this.#handler(req, res).then(
-      (value) => ({ ok: true, value }),
-      (error: unknown) => ({ ok: false, error }),
+    let outcome: HandlerOutcome | undefined;
+    let wake: (() => void) | undefined;
+    // Whichever comes first: the handler settles, or its response is handed off.
+    const step = new Promise<void>((resolve) => (wake = resolve));
+    ex.onHandedOff = wake;
+    this.#handler(req, res).then(
+      (value) => {
+        outcome = { ok: true, value };
+        if (ex.handedOff && wake === undefined) this.#checkLateOutcome(outcome, res, req);
+        wake?.();
+      },
+      (error: unknown) => {
+        outcome = { ok: false, error };
+        if (ex.handedOff && wake === undefined) this.#checkLateOutcome(outcome, res, req);
+        wake?.();
+      },
     );
-    const first = await Promise.race([settled, ex.handedOff]);
-    if (first === undefined) {
-      void settled.then((outcome) => this.#checkLateOutcome(outcome, res, req));
-    } else if (!(await this.#afterHandler(first, res, ex))) {
-      return false;
-    }
+    await step;
+    wake = undefined;
+    if (outcome !== undefined && !(await this.#afterHandler(outcome, res, ex))) return false;
     this.#exchange = undefined;
 
     if (ex.mustClose || this.#gone) return false;
@@ -455,7 +432,7 @@ export class Connection {
       this.#transport.destroy();
       return false;
     }
-    await ex.handedOff;
+    if (!ex.handedOff) await new Promise<void>((resolve) => (ex.onHandedOff = resolve));
     if (outcome.ok) this.#checkLateOutcome(outcome, res, req);
     return true;
   }
@@ -514,8 +491,8 @@ export class Connection {
    * couldn't be read), the connection closes after it.
    */
   async #sendError(status: number, message: string, headers: Readonly<Record<string, string>>, ex: Exchange | undefined): Promise<void> {
-    const exchange = ex ?? this.#headlessExchange();
-    const res = new ResponseWriter(this.#channel(exchange));
+    const exchange = ex ?? new Exchange(this.#port, undefined, performance.now());
+    const res = new ResponseWriter(exchange);
     res.setStatus(status);
     for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     res.setText(`${message}\n`);
@@ -523,57 +500,37 @@ export class Connection {
     await res.send();
   }
 
-  /** The exchange of a response to a request whose head couldn't be read. */
-  #headlessExchange(): Exchange {
-    return {
-      head: undefined,
-      body: undefined,
-      req: undefined,
-      startedAt: performance.now(),
-      mustClose: true,
-      continueSent: false,
-      responseStarted: false,
-      written: undefined,
-      handedOff: Promise.resolve(),
-      markHandedOff: () => undefined,
-      flushed: 0,
-      abort: undefined,
-    };
-  }
+  /** What exchanges use of this connection: made once, shared by every exchange. */
+  readonly #port: ConnectionPort = this.#makePort();
 
-  /** The channel a response writes through. */
-  #channel(ex: Exchange): ResponseChannel {
+  #makePort(): ConnectionPort {
+    // The getters below read the connection's live state.
+    const connection = this;
     return {
-      core: this.#core,
-      startedAt: ex.startedAt,
-      framingContext: (): FramingContext => {
-        ex.responseStarted = true;
-        // Unread body the client is waiting to send after 100 Continue: close after.
-        if (ex.head?.expectContinue && !ex.continueSent && !ex.body?.complete) ex.mustClose = true;
-        if (this.#shuttingDown) ex.mustClose = true;
-        return {
-          head: ex.req?.method === "HEAD",
-          http10: ex.head?.version === "http10",
-          close: ex.mustClose,
-        };
+      get core(): Core {
+        return connection.#core;
       },
-      date: httpDate,
-      closeAfter: () => {
-        ex.mustClose = true;
+      get shuttingDown(): boolean {
+        return connection.#shuttingDown;
       },
-      write: (chunks, last) => this.#write(ex, chunks, last),
-      flushedBytes: () => ex.flushed,
-      finished: (written, mustClose) => {
-        ex.written = written;
-        if (mustClose) ex.mustClose = true;
-        ex.markHandedOff();
+      takeBuffered: () => {
+        const b = this.#buf;
+        this.#buf = EMPTY;
+        return b;
+      },
+      putBack: (rest) => {
+        this.#buf = rest;
+      },
+      nextBodyChunk: (ex) => this.#nextBodyChunk(ex),
+      sendContinue: (ex) => this.#sendContinue(ex),
+      write: (ex, chunks, last) => this.#write(ex, chunks, last),
+      responded: (ex, written) => {
         const onResponse = this.#options.onResponse;
-        if (onResponse) {
-          try {
-            onResponse(ex.req, written);
-          } catch (error) {
-            this.#options.logger.error("tophat: onResponse threw", error);
-          }
+        if (!onResponse) return;
+        try {
+          onResponse(ex.req, written);
+        } catch (error) {
+          this.#options.logger.error("tophat: onResponse threw", error);
         }
       },
     };
@@ -594,7 +551,7 @@ export class Connection {
       return true;
     };
     if (last) {
-      ex.markHandedOff();
+      ex.handOff();
       return new Promise((resolve, reject) => {
         const ok = transport.write(list, (error) => {
           this.#writeDeadline = Infinity;

@@ -314,9 +314,17 @@ export class Core {
     const view = this.#view;
     let at = list + fields.length * 16;
     const write = (s: string): number => {
-      const { written } = utf8.encodeInto(s, u8.subarray(at));
-      at += written;
-      return written;
+      // Header text is almost always ASCII: copy it byte by byte; hand anything else to
+      // the UTF-8 encoder.
+      const begin = at;
+      let i = 0;
+      for (; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        u8[at++] = c;
+      }
+      if (i < s.length) at += utf8.encodeInto(s.slice(i), u8.subarray(at)).written;
+      return at - begin;
     };
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]!;

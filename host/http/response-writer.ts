@@ -117,10 +117,18 @@ export class ResponseWriter {
     this.#checkOpen();
     const v = String(value);
     checkField(name, v);
-    const lower = name.toLowerCase();
-    this.#headers = this.#headers.filter((f) => f.name.toLowerCase() !== lower);
+    if (this.#indexOf(name) >= 0) this.removeHeader(name);
     this.#headers.push({ name, value: v });
     return this;
+  }
+
+  #indexOf(name: string): number {
+    const headers = this.#headers;
+    for (let i = 0; i < headers.length; i++) {
+      const n = headers[i]!.name;
+      if (n.length === name.length && (n === name || n.toLowerCase() === name.toLowerCase())) return i;
+    }
+    return -1;
   }
 
   /** Adds a header line, keeping existing ones with the same name (e.g. Set-Cookie). */
@@ -142,8 +150,8 @@ export class ResponseWriter {
 
   /** The first value set for `name`, if any. */
   getHeader(name: string): string | undefined {
-    const lower = name.toLowerCase();
-    return this.#headers.find((f) => f.name.toLowerCase() === lower)?.value;
+    const i = this.#indexOf(name);
+    return i < 0 ? undefined : this.#headers[i]!.value;
   }
 
   /** Sets the body: bytes, text (UTF-8), or a stream of chunks (sent chunked, or close-delimited to HTTP/1.0). */
@@ -219,7 +227,8 @@ export class ResponseWriter {
   #bodyBytes = 0;
   #firstByteAt = 0;
   #declaredLeft = 0;
-  #queue: Promise<void> = Promise.resolve();
+  /** The last streamed write: each waits for the one before. */
+  #queue: Promise<void> | undefined;
   #failure: Error | undefined;
 
   /**
@@ -252,7 +261,7 @@ export class ResponseWriter {
   }
 
   #enqueue(chunks: readonly Uint8Array[], last: boolean): Promise<void> {
-    const next = this.#queue.then(() => {
+    const next = (this.#queue ?? Promise.resolve()).then(() => {
       if (this.#failure) throw this.#failure;
       return this.#channel.write(chunks, last);
     });
@@ -355,7 +364,7 @@ export class ResponseWriter {
       firstByteMs: Math.max(0, this.#firstByteAt - channel.startedAt),
       lastByteMs: Math.max(0, now - channel.startedAt),
       outcome,
-      ...(error ? { error } : {}),
+      error,
     });
     this.#written = written;
     channel.finished(written, mustClose || outcome !== "complete" || (this.#framed?.close ?? false));

@@ -24,7 +24,7 @@ export interface ResponseFacts {
   lastByteMs: number;
   outcome: ResponseOutcome;
   /** What went wrong, for `client-closed` and `error`. */
-  error?: Error;
+  error?: Error | undefined;
 }
 
 const minted = Symbol("ResponseWritten");
@@ -42,7 +42,7 @@ export class ResponseWritten implements Readonly<ResponseFacts> {
   readonly firstByteMs: number;
   readonly lastByteMs: number;
   readonly outcome: ResponseOutcome;
-  readonly error?: Error;
+  readonly error?: Error | undefined;
 
   /** @internal Use {@link mintResponseWritten}; a handler can't. */
   constructor(token: symbol, facts: ResponseFacts) {
@@ -56,7 +56,6 @@ export class ResponseWritten implements Readonly<ResponseFacts> {
     this.lastByteMs = facts.lastByteMs;
     this.outcome = facts.outcome;
     if (facts.error !== undefined) this.error = facts.error;
-    Object.freeze(this);
   }
 }
 

@@ -1,0 +1,120 @@
+/**
+ * One request/response exchange on a connection: the state the request, its body reader
+ * and its response writer share, and the channel the response writes through.
+ * @module
+ */
+import type { Core, RequestContext as FramingContext, RequestHead } from "../core/index.js";
+import type { Request } from "../http/request.js";
+import type { ResponseChannel } from "../http/response-writer.js";
+import type { ResponseWritten } from "../http/response-written.js";
+import type { BodyReader, ByteSupply } from "./body-reader.js";
+import { httpDate } from "./date.js";
+
+/** What an exchange needs from its connection (one object per connection, not per request). */
+export interface ConnectionPort {
+  readonly core: Core;
+  readonly shuttingDown: boolean;
+  takeBuffered(): Buffer;
+  putBack(bytes: Buffer): void;
+  nextBodyChunk(ex: Exchange): Promise<Buffer | null>;
+  sendContinue(ex: Exchange): void;
+  write(ex: Exchange, chunks: readonly Uint8Array[], last: boolean): Promise<void>;
+  /** The response is over: report it (onResponse). */
+  responded(ex: Exchange, written: ResponseWritten): void;
+}
+
+export class Exchange implements ResponseChannel, ByteSupply {
+  readonly #port: ConnectionPort;
+  /** Undefined for the error response to a head that couldn't be read. */
+  readonly head: RequestHead | undefined;
+  req: Request | undefined;
+  body: BodyReader | undefined;
+  readonly startedAt: number;
+  /** The connection can't be reused after this exchange. */
+  mustClose: boolean;
+  continueSent = false;
+  responseStarted = false;
+  written: ResponseWritten | undefined;
+  /** The response's last bytes were handed to the transport (or it failed). */
+  handedOff = false;
+  /** Called once when that happens. */
+  onHandedOff: (() => void) | undefined;
+  /** Bytes of the response the transport confirmed. */
+  flushed = 0;
+  abort: AbortController | undefined;
+
+  constructor(port: ConnectionPort, head: RequestHead | undefined, startedAt: number) {
+    this.#port = port;
+    this.head = head;
+    this.startedAt = startedAt;
+    this.mustClose = head === undefined || !head.keepAlive;
+  }
+
+  /** Marks the response as handed off (once) and wakes whoever waits for that. */
+  handOff(): void {
+    if (this.handedOff) return;
+    this.handedOff = true;
+    const callback = this.onHandedOff;
+    this.onHandedOff = undefined;
+    callback?.();
+  }
+
+  // ---- ResponseChannel -----------------------------------------------------------------
+
+  get core(): Core {
+    return this.#port.core;
+  }
+
+  framingContext(): FramingContext {
+    this.responseStarted = true;
+    // An unread body the client still waits to send (no 100 Continue yet): close after.
+    if (this.head?.expectContinue && !this.continueSent && !this.body?.complete) this.mustClose = true;
+    if (this.#port.shuttingDown) this.mustClose = true;
+    return {
+      head: this.req?.method === "HEAD",
+      http10: this.head?.version === "http10",
+      close: this.mustClose,
+    };
+  }
+
+  date(): string {
+    return httpDate();
+  }
+
+  closeAfter(): void {
+    this.mustClose = true;
+  }
+
+  write(chunks: readonly Uint8Array[], last: boolean): Promise<void> {
+    return this.#port.write(this, chunks, last);
+  }
+
+  flushedBytes(): number {
+    return this.flushed;
+  }
+
+  finished(written: ResponseWritten, mustClose: boolean): void {
+    this.written = written;
+    if (mustClose) this.mustClose = true;
+    this.handOff();
+    this.#port.responded(this, written);
+  }
+
+  // ---- ByteSupply (for the body reader) -----------------------------------------------
+
+  takeBuffered(): Buffer {
+    return this.#port.takeBuffered();
+  }
+
+  putBack(bytes: Buffer): void {
+    this.#port.putBack(bytes);
+  }
+
+  next(): Promise<Buffer | null> {
+    return this.#port.nextBodyChunk(this);
+  }
+
+  beforeFirstRead(): void {
+    this.#port.sendContinue(this);
+  }
+}
