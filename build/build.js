@@ -77,6 +77,11 @@ async function main() {
   }
   await writeFile(at("dist", "tophat-http.core.wasm"), files["tophat-http.core.wasm"]);
 
+  // The same core without SIMD, for hosts and tools that lack it (wasm2c before wabt 1.0.33).
+  const scalarCore = await compileGuest("release", at("dist", "tophat-http.scalar.core.wasm"), ["--disable", "simd", "--textFile", at("dist", "guest", "scalar.core.wat")]);
+  checkCore(scalarCore);
+  await writeFile(at("dist", "tophat-http.scalar.component.wasm"), await buildComponent(scalarCore, witSource));
+
   // A test-only core that traps on a request whose method is TRAP (see guest/index.ts).
   await mkdir(path.join(dist, "test"), { recursive: true });
   const trapCore = await compileGuest("release", at("dist", "test", "trap.core.wasm"), ["--use", "TOPHAT_TEST_TRAP=1", "--textFile", at("dist", "test", "trap.core.wat")]);

@@ -1,4 +1,5 @@
-// Byte classes and the SIMD scanners the parser spends its time in.
+// Byte classes and the SIMD scanners the parser spends its time in. Each scanner has a
+// scalar twin for builds without SIMD (for hosts and tools that lack it, such as wasm2c).
 
 export const CR: u8 = 0x0d;
 export const LF: u8 = 0x0a;
@@ -57,6 +58,14 @@ const TOKEN = memory.data<u8>([
  * accepts and scans past; CR ends the line; anything else is invalid.
  */
 export function findControl(p: usize, end: usize): usize {
+  if (!ASC_FEATURE_SIMD) {
+    while (p < end) {
+      const c = load<u8>(p);
+      if (c < 0x20 || c == 0x7f) return p;
+      p++;
+    }
+    return end;
+  }
   const ctl = i8x16.splat(0x20);
   const del = i8x16.splat(0x7f);
   while (p < end) {
@@ -75,6 +84,14 @@ export function findControl(p: usize, end: usize): usize {
  * visible ASCII 0x21–0x7E) or is `#`, or `end`.
  */
 export function findTargetEnd(p: usize, end: usize): usize {
+  if (!ASC_FEATURE_SIMD) {
+    while (p < end) {
+      const c = load<u8>(p);
+      if (c < 0x21 || c > 0x7e || c == 0x23) return p;
+      p++;
+    }
+    return end;
+  }
   const low = i8x16.splat(0x21);
   const high = i8x16.splat(0x7e);
   const hash = i8x16.splat(0x23);
@@ -92,6 +109,10 @@ export function findTargetEnd(p: usize, end: usize): usize {
 
 /** The first position in [p, end) holding `byte`, or `end`. */
 export function findByte(p: usize, end: usize, byte: u8): usize {
+  if (!ASC_FEATURE_SIMD) {
+    while (p < end && load<u8>(p) != byte) p++;
+    return p;
+  }
   const needle = i8x16.splat(byte);
   while (p < end) {
     let m = i8x16.bitmask(i8x16.eq(v128.load(p), needle));

@@ -20,6 +20,7 @@ import {
   type Span,
   type TrailerOutcome,
 } from "../host/index.js";
+import { loadCorpora } from "./support/corpora.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "..");
@@ -278,6 +279,44 @@ describe("the core module through wabt", () => {
       const h = readFileSync(header, "utf8");
       // The canonical-ABI exports appear (mangled) in the generated header.
       for (const name of ["parse", "decode", "frame", "chunk", "realloc"]) expect(h).toContain(name);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// ---- the scalar core --------------------------------------------------------------------
+
+const scalarCorePath = path.join(repoRoot, "dist", "tophat-http.scalar.core.wasm");
+
+describe("the scalar core (built without SIMD, for hosts and tools that lack it)", () => {
+  it("has no SIMD and parses every corpus input, and every prefix of it, exactly as the SIMD core does", () => {
+    const noSimd = spawnSync("wasm-validate", ["--disable-simd", scalarCorePath], { encoding: "utf8", timeout: 60_000 });
+    if (noSimd.error === undefined) expect(noSimd.status, noSimd.stderr).toBe(0);
+    const simd = Core.load(coreModulePath);
+    const scalar = Core.load(scalarCorePath);
+    let calls = 0;
+    for (const cases of Object.values(loadCorpora())) {
+      for (const c of cases) {
+        for (let end = 1; end <= c.raw.length; end++) {
+          const input = c.raw.subarray(0, end);
+          expect(scalar.parseHead(input, DEFAULT_LIMITS), `${c.id}, first ${end} bytes`).toEqual(simd.parseHead(input, DEFAULT_LIMITS));
+          calls++;
+        }
+      }
+    }
+    expect(calls).toBeGreaterThan(10_000);
+  });
+
+  it("wasm2c turns it into C", (ctx) => {
+    if (!which("wasm2c")) skipLoudly(ctx, "wasm2c is not installed (`apt-get install -y wabt`)");
+    const dir = mkdtempSync(path.join(tmpdir(), "tophat-wasm2c-"));
+    try {
+      const out = path.join(dir, "tophat_core.c");
+      const r = spawnSync("wasm2c", [scalarCorePath, "-n", "tophat_core", "-o", out], { encoding: "utf8", timeout: 120_000 });
+      expect(r.status, `wasm2c failed (${r.signal ?? r.status}):\n${r.stderr}`).toBe(0);
+      expect(statSync(out).size).toBeGreaterThan(10_000);
+      expect(readFileSync(path.join(dir, "tophat_core.h"), "utf8")).toContain("parse");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
