@@ -98,6 +98,8 @@ export class Connection {
   // State
   #exchange: Exchange | undefined;
   #idle = true;
+  /** When the current request's first byte arrived (its requestTimeoutMs counts from here). */
+  #requestStart = 0;
   #shuttingDown = false;
   #requests = 0;
   #bytesRead = 0;
@@ -272,6 +274,7 @@ export class Connection {
   async #serveOne(first: boolean): Promise<boolean> {
     this.#idle = true;
     // Pipelined requests are parsed straight from the buffer; only a partial head waits.
+    if (this.#buf.length > 0) this.#requestStart = performance.now();
     const read = (this.#buf.length > 0 ? this.#parseBuffered(this.#buf) : undefined) ?? (await this.#readHead(first));
     this.#idle = false;
     if (read.kind === "end") return false;
@@ -297,10 +300,13 @@ export class Connection {
     }
     if (out.tag === "complete") {
       this.#buf = buf.subarray(out.val.headLength);
-      // More requests behind this one (pipelining): let their responses leave together.
+      // More bytes behind this head (pipelining): let the responses written before the
+      // event loop turns leave together. Uncorking on setImmediate (not on a condition)
+      // means nothing ever waits on a flush that corking holds back.
       if (!this.#corked && (this.#buf.length > 0 || this.#queued > 0)) {
         this.#corked = true;
         this.#transport.cork();
+        setImmediate(() => this.#uncork());
       }
       return { kind: "complete", head: out.val, bytes: buf };
     }
@@ -320,8 +326,8 @@ export class Connection {
     let started = buf.length > 0;
     // The first request's head must arrive within headersTimeoutMs of the connection;
     // later ones have keepAliveTimeoutMs to begin, then headersTimeoutMs to complete.
-    if (started || first) this.#setReadDeadline(started ? "head" : "idle", start + o.headersTimeoutMs);
-    else this.#setReadDeadline("idle", start + o.keepAliveTimeoutMs);
+    if (started) this.#setReadDeadline("head", Math.min(start + o.headersTimeoutMs, this.#requestStart + o.requestTimeoutMs));
+    else this.#setReadDeadline("idle", start + (first ? o.headersTimeoutMs : o.keepAliveTimeoutMs));
     for (;;) {
       let chunk: Buffer | null;
       try {
@@ -338,7 +344,9 @@ export class Connection {
       }
       if (!started) {
         started = true;
-        this.#setReadDeadline("head", (first ? start : performance.now()) + o.headersTimeoutMs);
+        this.#requestStart = performance.now();
+        const headDeadline = (first ? start : this.#requestStart) + o.headersTimeoutMs;
+        this.#setReadDeadline("head", Math.min(headDeadline, this.#requestStart + o.requestTimeoutMs));
       }
       const had = buf.length;
       buf = had > 0 ? Buffer.concat([buf, chunk]) : chunk;
@@ -356,8 +364,10 @@ export class Connection {
     const o = this.#options;
     const startedAt = performance.now();
     const ex = new Exchange(this.#port, head, startedAt);
+    ex.requestStart = this.#requestStart || startedAt;
     const body = (ex.body = new BodyReader(head, ex, this.#core, this.#limits));
-    this.#setReadDeadline("body", startedAt + o.requestTimeoutMs);
+    const requestStart = this.#requestStart || startedAt;
+    this.#setReadDeadline("body", requestStart + o.requestTimeoutMs);
     ex.req = new Request(bytes, head, body, {
       remoteAddress: this.#transport.remoteAddress,
       signal: () => {
@@ -398,6 +408,16 @@ export class Connection {
     this.#exchange = undefined;
 
     if (ex.mustClose || this.#gone) return false;
+    // A client that sends requests but doesn't read the responses: wait until it reads
+    // before answering more, so responses can't pile up in memory.
+    if (this.#transport.needsDrain) {
+      try {
+        await this.#drained();
+      } catch (error) {
+        if (error instanceof ClientClosedError) return false;
+        throw error;
+      }
+    }
     if (!body.complete) {
       // A body the handler didn't read: skip it (up to a limit) so the next request
       // starts where it should — unless the client is still waiting for 100 Continue.
@@ -450,7 +470,7 @@ export class Connection {
   async #nextBodyChunk(ex: Exchange): Promise<Buffer | null> {
     const o = this.#options;
     const bodyIdle = performance.now() + o.bodyTimeoutMs;
-    const whole = ex.startedAt + o.requestTimeoutMs;
+    const whole = ex.requestStart + o.requestTimeoutMs;
     this.#setReadDeadline("body", Math.min(bodyIdle, whole));
     try {
       const chunk = await this.#next();

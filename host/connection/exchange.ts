@@ -30,6 +30,8 @@ export class Exchange implements ResponseChannel, ByteSupply {
   req: Request | undefined;
   body: BodyReader | undefined;
   readonly startedAt: number;
+  /** When the request's first byte arrived (`performance.now()`). */
+  requestStart: number;
   /** The connection can't be reused after this exchange. */
   mustClose: boolean;
   continueSent = false;
@@ -47,6 +49,7 @@ export class Exchange implements ResponseChannel, ByteSupply {
     this.#port = port;
     this.head = head;
     this.startedAt = startedAt;
+    this.requestStart = startedAt;
     this.mustClose = head === undefined || !head.keepAlive;
   }
 

@@ -30,6 +30,8 @@ export interface Transport {
   uncork(): void;
   /** Writes `chunks` in order; false when the caller should wait for `drained()`. */
   write(chunks: readonly Uint8Array[], flushed?: Flushed): boolean;
+  /** Whether written bytes wait beyond the transport's buffer size (wait for `drained()`). */
+  readonly needsDrain: boolean;
   /** Resolves when writes may continue (or the transport is gone). */
   drained(): Promise<void>;
   /** Ends the stream after pending writes. */
@@ -124,6 +126,10 @@ class DuplexTransport implements Transport {
     for (let i = 0; i < chunks.length; i++) ok = s.write(chunks[i]!, i === chunks.length - 1 ? flushed : undefined);
     s.uncork();
     return ok;
+  }
+
+  get needsDrain(): boolean {
+    return this.#stream.writableNeedDrain;
   }
 
   drained(): Promise<void> {
@@ -228,6 +234,11 @@ class WebStreamTransport implements Transport {
     }
     const size = this.#writer.desiredSize;
     return size === null || size > 0;
+  }
+
+  get needsDrain(): boolean {
+    const size = this.#writer.desiredSize;
+    return size !== null && size <= 0;
   }
 
   async drained(): Promise<void> {

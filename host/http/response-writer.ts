@@ -47,6 +47,8 @@ const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const CRLF = Buffer.from("\r\n");
 /** Bodies up to this size are copied behind the head and written with it. */
 const COALESCE_LIMIT = 16 * 1024;
+/** Larger bodies are written in slices of this size. */
+const WRITE_SLICE = 64 * 1024;
 const utf8 = new TextEncoder();
 
 function describeByte(s: string, i: number): string {
@@ -326,17 +328,25 @@ export class ResponseWriter {
     const withBody = framed.body !== "none" && body !== undefined && body.length > 0;
     this.#bodyBytes = withBody ? body.length : 0;
     this.#firstByteAt = performance.now();
-    let chunks: Uint8Array[];
-    if (!withBody) chunks = [framed.bytes];
-    else if (body.length <= COALESCE_LIMIT) {
-      // One buffer, one write system call: cheaper than a vectored write of two.
-      const one = Buffer.allocUnsafe(framed.bytes.length + body.length);
-      one.set(framed.bytes);
-      one.set(body, framed.bytes.length);
-      chunks = [one];
-    } else chunks = [framed.bytes, body];
     try {
-      await this.#channel.write(chunks, true);
+      if (!withBody) {
+        await this.#channel.write([framed.bytes], true);
+      } else if (body.length <= COALESCE_LIMIT) {
+        // One buffer, one write system call: cheaper than a vectored write of two.
+        const one = Buffer.allocUnsafe(framed.bytes.length + body.length);
+        one.set(framed.bytes);
+        one.set(body, framed.bytes.length);
+        await this.#channel.write([one], true);
+      } else {
+        // A large body goes in slices, each after the client took the last: the write
+        // timeout then measures a stalled client, not a slow one.
+        await this.#channel.write([framed.bytes], false);
+        let at = 0;
+        for (; body.length - at > WRITE_SLICE; at += WRITE_SLICE) {
+          await this.#channel.write([body.subarray(at, at + WRITE_SLICE)], false);
+        }
+        await this.#channel.write([body.subarray(at)], true);
+      }
     } catch (error) {
       return this.#fail(error);
     }
