@@ -184,10 +184,14 @@ export function decodeChunked(
       p += 2;
       phase = SIZE_LINE;
     } else {
-      const kind = F.parseFieldLine(p, end);
+      // As parse-head does: only the section's first max-head-bytes are looked at, so the
+      // outcome doesn't depend on how the bytes were split.
+      const room = <usize>maxHead - <usize>trailerBytes;
+      const over = end - p >= room;
+      const kind = F.parseFieldLine(p, over ? p + room : end);
       if (kind == F.FAILED) return reject(F.failReason, F.failAt);
       if (kind == F.NEED_MORE) {
-        if (<u64>trailerBytes + <u64>(end - p) > <u64>maxHead) return reject(R.HEAD_TOO_LARGE, end);
+        if (over) return reject(R.HEAD_TOO_LARGE, p + room);
         break;
       }
       const lineLen = F.lineEnd - p;
