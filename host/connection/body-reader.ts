@@ -58,6 +58,16 @@ export class BodyReader implements BodySource {
     return this.#done && this.#ready.length === 0;
   }
 
+  /** Whether reading the body failed (bad framing, timeout, client gone): it can't be skipped. */
+  get failed(): boolean {
+    return this.#failure !== undefined;
+  }
+
+  /** Content-Length bytes not read yet (undefined for a chunked body, whose size is unknown). */
+  get unreadDeclared(): number | undefined {
+    return this.#chunked ? undefined : this.#left;
+  }
+
   /** Whether anyone started reading the body. */
   get started(): boolean {
     return this.#started;

@@ -439,7 +439,7 @@ export class Connection {
       }
       if (!res.settling) {
         o.logger.error(`tophat: the handler for ${req.method} ${req.target} failed during its streamed response; closing the connection`, outcome.error);
-        this.#transport.destroy();
+        this.#abandon(res, outcome.error);
         return false;
       }
       o.logger.warn(`tophat: the handler for ${req.method} ${req.target} threw after sending`, outcome.error);
@@ -449,12 +449,22 @@ export class Connection {
       return true;
     } else if (!res.settling) {
       o.logger.warn(`tophat: the handler for ${req.method} ${req.target} resolved before ending its streamed response; closing the connection`);
-      this.#transport.destroy();
+      this.#abandon(res, new Error("the handler returned before ending its streamed response"));
       return false;
     }
     if (!ex.handedOff) await new Promise<void>((resolve) => (ex.onHandedOff = resolve));
     if (outcome.ok) this.#checkLateOutcome(outcome, res, req);
     return true;
+  }
+
+  /**
+   * Gives up on a response whose body was cut short. The connection then closes: with a
+   * FIN when the client can tell the body is short (chunked, Content-Length), so earlier
+   * pipelined responses still arrive; with a reset when it can't (close-delimited).
+   */
+  #abandon(res: ResponseWriter, cause: unknown): void {
+    res.abandon(cause instanceof Error ? cause : new Error(String(cause)));
+    if (res.framing === "close-delimited") this.#transport.destroy();
   }
 
   /** Warns about a handler that failed or returned something odd after its response went out. */
@@ -532,6 +542,9 @@ export class Connection {
       },
       get shuttingDown(): boolean {
         return connection.#shuttingDown;
+      },
+      get maxDrainBytes(): number {
+        return connection.#options.maxDrainBytes;
       },
       takeBuffered: () => {
         const b = this.#buf;

@@ -14,6 +14,8 @@ import { httpDate } from "./date.js";
 export interface ConnectionPort {
   readonly core: Core;
   readonly shuttingDown: boolean;
+  /** Most unread body bytes skipped after a response to keep the connection. */
+  readonly maxDrainBytes: number;
   takeBuffered(): Buffer;
   putBack(bytes: Buffer): void;
   nextBodyChunk(ex: Exchange): Promise<Buffer | null>;
@@ -70,8 +72,16 @@ export class Exchange implements ResponseChannel, ByteSupply {
 
   framingContext(): FramingContext {
     this.responseStarted = true;
-    // An unread body the client still waits to send (no 100 Continue yet): close after.
-    if (this.head?.expectContinue && !this.continueSent && !this.body?.complete) this.mustClose = true;
+    const body = this.body;
+    if (body !== undefined && !body.complete) {
+      // A body that can't be skipped to its end makes the connection unusable: a broken
+      // one, one the client still waits to send (no 100 Continue yet), or one longer than
+      // what the connection is willing to drain.
+      const left = body.unreadDeclared;
+      if (body.failed || (this.head?.expectContinue && !this.continueSent) || (left !== undefined && left > this.#port.maxDrainBytes)) {
+        this.mustClose = true;
+      }
+    }
     if (this.#port.shuttingDown) this.mustClose = true;
     return {
       head: this.req?.method === "HEAD",

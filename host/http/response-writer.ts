@@ -93,6 +93,19 @@ export class ResponseWriter {
     return this.#settling;
   }
 
+  /** How the body is framed on the wire, once the head is fixed. */
+  get framing(): FramedHead["body"] | undefined {
+    return this.#framed?.body;
+  }
+
+  /**
+   * @internal Ends a response whose body won't be completed (the handler failed or left
+   * it open): reports it with outcome `error`; the connection closes.
+   */
+  abandon(error: Error): void {
+    if (this.#started && !this.#written) this.#finish("error", error, true);
+  }
+
   /** The report, once the response is over. */
   get written(): ResponseWritten | undefined {
     return this.#written;
@@ -303,9 +316,19 @@ export class ResponseWriter {
     let tail: Uint8Array[] = [];
     if (this.#mode === "chunked") {
       const fields = Object.entries(trailers ?? {}).map(([name, value]) => ({ name, value }));
-      for (const f of fields) checkField(f.name, f.value);
-      const last = this.#channel.core.lastChunk(fields);
-      if (last.tag === "invalid") return this.#fail(new TypeError(`invalid trailer: ${last.val.reason}`));
+      let last;
+      try {
+        for (const f of fields) checkField(f.name, f.value);
+        last = this.#channel.core.lastChunk(fields);
+        if (last.tag === "invalid") {
+          const name = last.val.headerIndex === undefined ? "" : ` "${fields[last.val.headerIndex]?.name}"`;
+          throw new TypeError(`invalid trailer${name}: ${last.val.reason}`);
+        }
+      } catch (error) {
+        // The body can't be ended properly: report it, close the connection, and tell the caller.
+        this.#fail(error);
+        throw error;
+      }
       tail = [last.val];
       this.#bodyBytes += last.val.length;
     } else if (this.#mode === "content-length" && this.#declaredLeft > 0) {

@@ -54,10 +54,21 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     running.add(done);
   };
 
-  // allowHalfOpen: a client that sends its request and then half-closes still gets its answer.
+  // allowHalfOpen: a client that sends its request and then half-closes still gets its
+  // answer. Not for TLS: there a half-close before the handshake would leave the socket
+  // open forever, and TLS clients don't half-close after a request.
   const server: net.Server = options.tls
-    ? tls.createServer({ key: options.tls.key, cert: options.tls.cert, allowHalfOpen: true }, onSocket)
+    ? tls.createServer({ key: options.tls.key, cert: options.tls.cert, handshakeTimeout: resolved.headersTimeoutMs }, onSocket)
     : net.createServer({ allowHalfOpen: true, noDelay: true }, onSocket);
+  // A failed or timed-out TLS handshake: Node reports it but leaves the socket open.
+  server.on("tlsClientError", (_error: Error, socket: tls.TLSSocket) => socket.destroy());
+  // Every TCP socket, including TLS ones still in their handshake (which no Connection
+  // serves yet), so close() can cut them off.
+  const sockets = new Set<net.Socket>();
+  server.on("connection", (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -84,6 +95,8 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
         for (const c of connections) c.destroy(new Error("the server closed before this request finished"));
         await Promise.allSettled([...running]);
       }
+      // What is left never became a connection (a TLS handshake that didn't finish).
+      for (const socket of sockets) socket.destroy();
       await stopped;
     })());
 
