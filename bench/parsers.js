@@ -32,7 +32,9 @@ export function tophatEager() {
 
 /** Node's native llhttp binding, as node:http drives it. */
 export function nodeLlhttp() {
-  const { HTTPParser, methods } = require("_http_common");
+  const { HTTPParser } = require("_http_common");
+  // Method numbers index the binding's own list, as node:http reads them.
+  const methods = process.binding("http_parser").allMethods;
   const parser = new HTTPParser();
   let result;
   let early = [];

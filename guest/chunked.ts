@@ -186,6 +186,7 @@ export function decodeChunked(
     } else {
       // As parse-head does: only the section's first max-head-bytes are looked at, so the
       // outcome doesn't depend on how the bytes were split.
+      if (trailerBytes > maxHead) return reject(R.HEAD_TOO_LARGE, p);
       const room = <usize>maxHead - <usize>trailerBytes;
       const over = end - p >= room;
       const kind = F.parseFieldLine(p, over ? p + room : end);

@@ -167,7 +167,8 @@ export function parseHead(buf: usize, len: usize, maxHead: u32, maxHeaders: u32,
         }
         break;
       case 7:
-        if (equalsIgnoreCase(n0, 7, "upgrade")) hasUpgrade = true;
+        // An empty Upgrade offers no protocol: nothing to upgrade to.
+        if (equalsIgnoreCase(n0, 7, "upgrade") && ve > vs) hasUpgrade = true;
         break;
       case 10:
         if (equalsIgnoreCase(n0, 10, "connection")) V.readConnection(vs, ve);
