@@ -432,6 +432,9 @@ export class Connection {
     const o = this.#options;
     const req = ex.req!;
     if (!outcome.ok) {
+      // The client left (the handler saw it while reading the body): nobody to answer,
+      // and not the handler's fault. The connection summary records who closed.
+      if (outcome.error instanceof ClientClosedError && this.#gone) return false;
       if (!res.sent) {
         const [status, message, headers] = this.#errorResponse(outcome.error);
         await this.#sendError(status, message, headers, ex);
