@@ -467,7 +467,7 @@ export class Connection {
    */
   #abandon(res: ResponseWriter, cause: unknown): void {
     res.abandon(cause instanceof Error ? cause : new Error(String(cause)));
-    if (res.framing === "close-delimited") this.#transport.destroy();
+    if (res.framing === "close-delimited") this.#transport.reset();
   }
 
   /** Warns about a handler that failed or returned something odd after its response went out. */

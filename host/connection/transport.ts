@@ -3,6 +3,7 @@
  * Node `stream.Duplex` (net.Socket, tls.TLSSocket, any duplex) or a Web Streams pair.
  * @module
  */
+import net from "node:net";
 import { Duplex } from "node:stream";
 
 /** Receives what a transport reads. */
@@ -38,6 +39,8 @@ export interface Transport {
   end(): void;
   /** Tears the stream down now. */
   destroy(error?: Error): void;
+  /** Tears the stream down so the peer sees an error (a TCP reset), not an orderly end. */
+  reset(): void;
   readonly destroyed: boolean;
 }
 
@@ -145,6 +148,12 @@ class DuplexTransport implements Transport {
   destroy(error?: Error): void {
     this.#stream.destroy(error);
   }
+
+  reset(): void {
+    const s = this.#stream;
+    if (s instanceof net.Socket && !s.destroyed) s.resetAndDestroy();
+    else s.destroy(new Error("the connection was reset"));
+  }
 }
 
 class WebStreamTransport implements Transport {
@@ -156,6 +165,10 @@ class WebStreamTransport implements Transport {
   #reading = false;
   #destroyed = false;
   #ended = false;
+  /** The peer finished sending. */
+  #readDone = false;
+  /** Our side finished writing. */
+  #writeDone = false;
 
   constructor(pair: WebStreamPair) {
     this.remoteAddress = pair.remoteAddress;
@@ -182,6 +195,11 @@ class WebStreamTransport implements Transport {
     this.#sink?.close(error);
   }
 
+  /** Closed once both directions are done (the connection's linger timer cuts a peer that never finishes). */
+  #closeWhenBothDone(): void {
+    if (this.#readDone && this.#writeDone) this.#close();
+  }
+
   async #pump(): Promise<void> {
     if (this.#reading) return;
     this.#reading = true;
@@ -189,7 +207,9 @@ class WebStreamTransport implements Transport {
       while (!this.#paused && !this.#destroyed) {
         const { value, done } = await this.#reader.read();
         if (done) {
+          this.#readDone = true;
           this.#sink?.end();
+          this.#closeWhenBothDone();
           return;
         }
         this.#sink?.data(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
@@ -253,17 +273,26 @@ class WebStreamTransport implements Transport {
   end(): void {
     if (this.#ended || this.#destroyed) return;
     this.#ended = true;
+    // Keep reading (the connection discards it) so the peer isn't reset before it has
+    // read our last response.
     this.#writer.close().then(
-      () => this.#close(),
+      () => {
+        this.#writeDone = true;
+        this.#closeWhenBothDone();
+      },
       (error: unknown) => this.#close(error instanceof Error ? error : new Error(String(error))),
     );
-    void this.#reader.cancel().catch(() => undefined);
   }
 
   destroy(error?: Error): void {
     if (this.#destroyed) return;
-    void this.#writer.abort(error).catch(() => undefined);
-    void this.#reader.cancel(error).catch(() => undefined);
+    // abort() and cancel() reject with the reason we give them; nothing more to learn there.
+    this.#writer.abort(error).catch(() => undefined);
+    this.#reader.cancel(error).catch(() => undefined);
     this.#close(error);
+  }
+
+  reset(): void {
+    this.destroy(new Error("the connection was reset"));
   }
 }

@@ -210,9 +210,17 @@ export class ResponseWriter {
     return framed.val;
   }
 
+  /** A 1xx status announces another response; it can't be the one a handler sends. */
+  #checkFinal(): void {
+    if (this.#status < 200) {
+      throw new RangeError(`status ${this.#status} is interim (1xx): a handler's response needs a final status (200–999)`);
+    }
+  }
+
   /** Sends the response; resolves to what was written. A second send throws. */
   async send(): Promise<ResponseWritten> {
     this.#checkOpen();
+    this.#checkFinal();
     this.#settling = true;
     const body = this.#body;
     if (body === undefined || typeof body === "string" || body instanceof Uint8Array) {
@@ -223,10 +231,10 @@ export class ResponseWriter {
     }
     const stream = this.stream();
     try {
-      const iterable: AsyncIterable<Uint8Array> = isReadableStream(body) ? readableToIterable(body) : body;
       if (this.#mode === "none") {
-        await closeIterable(iterable);
+        await discardBody(body);
       } else {
+        const iterable: AsyncIterable<Uint8Array> = isReadableStream(body) ? readableToIterable(body) : body;
         for await (const chunk of iterable) await stream.write(chunk);
       }
     } catch (error) {
@@ -252,6 +260,7 @@ export class ResponseWriter {
    */
   stream(): BodyStream {
     this.#checkOpen();
+    this.#checkFinal();
     const framed = this.#frame(undefined);
     this.#started = true;
     this.#framed = framed;
@@ -418,8 +427,21 @@ function readableToIterable(stream: ReadableStream<Uint8Array>): AsyncIterable<U
   };
 }
 
-/** Lets a body source know it won't be read (HEAD, 204, 304). */
-async function closeIterable(iterable: AsyncIterable<Uint8Array>): Promise<void> {
-  const iterator = iterable[Symbol.asyncIterator]();
+/**
+ * Lets a body source know it won't be read (HEAD): cancels a ReadableStream, destroys a
+ * Node stream (so a file descriptor closes now, not at garbage collection), or ends an
+ * iterator. (An async generator that never started ignores `return()`.)
+ */
+async function discardBody(body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): Promise<void> {
+  if (isReadableStream(body)) {
+    await body.cancel();
+    return;
+  }
+  const destroyable = body as { destroy?: unknown };
+  if (typeof destroyable.destroy === "function") {
+    (destroyable.destroy as () => void).call(body);
+    return;
+  }
+  const iterator = body[Symbol.asyncIterator]();
   if (iterator.return) await iterator.return();
 }
