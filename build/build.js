@@ -5,7 +5,9 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import asc from "assemblyscript/asc";
-import { componentEmbed, componentNew, transpile, print } from "@bytecodealliance/jco";
+// jco's transpiler without its CLI (which pulls in componentize-js and platform binaries).
+import { transpileBytes } from "@bytecodealliance/jco-transpile";
+import { componentEmbed, componentNew, print } from "@bytecodealliance/jco-transpile/wasm-tools";
 import ExportNames from "./export-names.js";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -69,7 +71,7 @@ async function main() {
 
   // jco's bindings: the tests compare them with the thin binding; the core module it
   // extracts is the one the thin binding instantiates.
-  const { files } = await transpile(component, { name: "tophat-http", instantiation: undefined, quiet: true });
+  const { files } = await transpileBytes(component, { name: "tophat-http" });
   for (const [name, bytes] of Object.entries(files)) {
     const file = path.join(dist, "jco", name);
     await mkdir(path.dirname(file), { recursive: true });
