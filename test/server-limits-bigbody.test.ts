@@ -36,8 +36,10 @@ beforeAll(async () => {
   server = await serve(
     async (req, res) => {
       if (req.method === "POST" && req.path === "/keep") {
-        // The negative control: holds the whole body.
+        // The negative control: holds the whole body, long enough for several of the
+        // probe's 50 ms samples to see it.
         const all = await req.bytes();
+        await new Promise((resolve) => setTimeout(resolve, 300));
         return res.setJson({ n: all.length, hash: createHash("sha256").update(all).digest("hex") }).send();
       }
       if (req.method === "POST") {

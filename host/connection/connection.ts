@@ -68,7 +68,10 @@ type HeadResult =
   | { kind: "reject"; status: number; detail: string }
   | { kind: "end" };
 
-
+/**
+ * One HTTP/1.1 connection over a transport. `accept()` runs one; `serve()` runs one per
+ * socket and uses `shutdown()`/`destroy()` for graceful close.
+ */
 export class Connection {
   readonly #transport: Transport;
   readonly #handler: Handler;
