@@ -224,10 +224,10 @@ export class ResponseWriter {
     this.#settling = true;
     const body = this.#body;
     if (body === undefined || typeof body === "string" || body instanceof Uint8Array) {
-      const bytes = body === undefined ? undefined : typeof body === "string" ? Buffer.from(body) : body;
-      const framed = this.#frame(bytes?.length ?? 0);
+      const length = body === undefined ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
+      const framed = this.#frame(length);
       this.#started = true;
-      return this.#writeWhole(framed, bytes);
+      return this.#writeWhole(framed, body, length);
     }
     const stream = this.stream();
     try {
@@ -353,23 +353,26 @@ export class ResponseWriter {
     return this.#finish("complete", undefined, this.#mode === "close-delimited");
   }
 
-  async #writeWhole(framed: FramedHead, body: Uint8Array | undefined): Promise<ResponseWritten> {
+  /** Writes a head and a body known up front (`length` bytes; a string is UTF-8). */
+  async #writeWhole(framed: FramedHead, text: string | Uint8Array | undefined, length: number): Promise<ResponseWritten> {
     this.#framed = framed;
     this.#mode = framed.body;
     this.#headBytes = framed.bytes.length;
-    const withBody = framed.body !== "none" && body !== undefined && body.length > 0;
-    this.#bodyBytes = withBody ? body.length : 0;
+    const withBody = framed.body !== "none" && text !== undefined && length > 0;
+    this.#bodyBytes = withBody ? length : 0;
     this.#firstByteAt = performance.now();
     try {
       if (!withBody) {
         await this.#channel.write([framed.bytes], true);
-      } else if (body.length <= COALESCE_LIMIT) {
-        // One buffer, one write system call: cheaper than a vectored write of two.
-        const one = Buffer.allocUnsafe(framed.bytes.length + body.length);
+      } else if (length <= COALESCE_LIMIT) {
+        // One buffer (text encoded straight into it), one write system call.
+        const one = Buffer.allocUnsafe(framed.bytes.length + length);
         one.set(framed.bytes);
-        one.set(body, framed.bytes.length);
+        if (typeof text === "string") one.write(text, framed.bytes.length, "utf8");
+        else one.set(text, framed.bytes.length);
         await this.#channel.write([one], true);
       } else {
+        const body = typeof text === "string" ? Buffer.from(text) : text;
         // A large body goes in slices, each after the client took the last: the write
         // timeout then measures a stalled client, not a slow one.
         await this.#channel.write([framed.bytes], false);
