@@ -255,8 +255,10 @@ export function frameHead(
     if (lengthIndex >= 0) length = <u64>userLength;
   } else if (hasLength) {
     if (encodingIndex >= 0) return frameError(BAD_TRANSFER_ENCODING, encodingIndex);
-    if (lengthIndex >= 0 && <u64>userLength != bodyLength) return frameError(BAD_CONTENT_LENGTH, lengthIndex);
-    length = bodyLength;
+    // A HEAD response may announce the length of the body a GET would get, without one.
+    const headAnnounces = isHead && bodyLength == 0 && lengthIndex >= 0;
+    if (lengthIndex >= 0 && <u64>userLength != bodyLength && !headAnnounces) return frameError(BAD_CONTENT_LENGTH, lengthIndex);
+    length = headAnnounces ? <u64>userLength : bodyLength;
     addLength = lengthIndex < 0;
     mode = isHead || length == 0 ? MODE_NONE : MODE_LENGTH;
   } else if (lengthIndex >= 0) {

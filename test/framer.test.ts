@@ -617,6 +617,19 @@ describe("properties", () => {
 
 describe("RFC corners", () => {
   const ctx11 = { head: false, http10: false, close: false };
+  it("lets a HEAD response announce the length a GET would get, without the body (RFC 9110 §9.3.2)", () => {
+    const out = frame({ status: 200, headers: [h("Content-Length", "1234")], bodyLength: 0 }, { head: true, http10: false, close: false });
+    expect(out.tag).toBe("head");
+    if (out.tag === "head") {
+      expect(latin1(out.val.bytes)).toBe("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n");
+      expect(out.val.body).toBe("none");
+      expect(out.val.contentLength).toBe(1234);
+    }
+    // Not for GET: there the body must match.
+    const get = frame({ status: 200, headers: [h("Content-Length", "1234")], bodyLength: 0 }, ctx11);
+    expect(get.tag === "invalid" && get.val.reason).toBe("bad-content-length");
+  });
+
   it("refuses interim responses to HTTP/1.0 clients (RFC 9110 §15.2)", () => {
     for (const status of [100, 101, 103]) {
       const out = frame({ status, headers: [], bodyLength: 0 }, { head: false, http10: true, close: false });
