@@ -369,19 +369,8 @@ export class Connection {
     const ex = new Exchange(this.#port, head, startedAt);
     ex.requestStart = this.#requestStart || startedAt;
     const body = (ex.body = new BodyReader(head, ex, this.#core, this.#limits));
-    const requestStart = this.#requestStart || startedAt;
-    this.#setReadDeadline("body", requestStart + o.requestTimeoutMs);
-    ex.req = new Request(bytes, head, body, {
-      remoteAddress: this.#transport.remoteAddress,
-      signal: () => {
-        if (!ex.abort) {
-          ex.abort = new AbortController();
-          if (this.#gone) ex.abort.abort(new ClientClosedError("before the response was complete"));
-        }
-        return ex.abort.signal;
-      },
-      maxBodyBytes: o.maxBodyBytes,
-    });
+    this.#setReadDeadline("body", ex.requestStart + o.requestTimeoutMs);
+    ex.req = new Request(bytes, head, body, ex);
     const req = ex.req;
     this.#exchange = ex;
     const res = new ResponseWriter(ex);
@@ -551,6 +540,15 @@ export class Connection {
       },
       get maxDrainBytes(): number {
         return connection.#options.maxDrainBytes;
+      },
+      get maxBodyBytes(): number {
+        return connection.#options.maxBodyBytes;
+      },
+      get remoteAddress(): string | undefined {
+        return connection.#transport.remoteAddress;
+      },
+      get gone(): boolean {
+        return connection.#gone;
       },
       takeBuffered: () => {
         const b = this.#buf;

@@ -4,7 +4,8 @@
  * @module
  */
 import type { Core, RequestContext as FramingContext, RequestHead } from "../core/index.js";
-import type { Request } from "../http/request.js";
+import { ClientClosedError } from "../http/http-error.js";
+import type { Request, RequestContext } from "../http/request.js";
 import type { ResponseChannel } from "../http/response-writer.js";
 import type { ResponseWritten } from "../http/response-written.js";
 import type { BodyReader, ByteSupply } from "./body-reader.js";
@@ -16,6 +17,11 @@ export interface ConnectionPort {
   readonly shuttingDown: boolean;
   /** Most unread body bytes skipped after a response to keep the connection. */
   readonly maxDrainBytes: number;
+  /** The cap for `bytes()`, `text()` and `json()`. */
+  readonly maxBodyBytes: number;
+  readonly remoteAddress: string | undefined;
+  /** The client is gone. */
+  readonly gone: boolean;
   takeBuffered(): Buffer;
   putBack(bytes: Buffer): void;
   nextBodyChunk(ex: Exchange): Promise<Buffer | null>;
@@ -25,7 +31,7 @@ export interface ConnectionPort {
   responded(ex: Exchange, written: ResponseWritten): void;
 }
 
-export class Exchange implements ResponseChannel, ByteSupply {
+export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
   readonly #port: ConnectionPort;
   /** Undefined for the error response to a head that couldn't be read. */
   readonly head: RequestHead | undefined;
@@ -62,6 +68,25 @@ export class Exchange implements ResponseChannel, ByteSupply {
     const callback = this.onHandedOff;
     this.onHandedOff = undefined;
     callback?.();
+  }
+
+  // ---- RequestContext (for the request) -------------------------------------------------
+
+  get remoteAddress(): string | undefined {
+    return this.#port.remoteAddress;
+  }
+
+  get maxBodyBytes(): number {
+    return this.#port.maxBodyBytes;
+  }
+
+  /** The signal that fires when the client goes away, made on first use. */
+  signal(): AbortSignal {
+    if (!this.abort) {
+      this.abort = new AbortController();
+      if (this.#port.gone) this.abort.abort(new ClientClosedError("before the response was complete"));
+    }
+    return this.abort.signal;
   }
 
   // ---- ResponseChannel -----------------------------------------------------------------

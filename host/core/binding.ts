@@ -299,47 +299,49 @@ export class Core {
     return out;
   }
 
+  /** Where `#putString` writes next. */
+  #cursor = 0;
+
+  /** Writes `s` as UTF-8 at the cursor; returns its length in bytes. */
+  #putString(s: string): number {
+    // Header text is almost always ASCII: copy it byte by byte; hand anything else to the
+    // UTF-8 encoder.
+    const u8 = this.#u8;
+    let at = this.#cursor;
+    const begin = at;
+    let i = 0;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      u8[at++] = c;
+    }
+    if (i < s.length) at += utf8.encodeInto(s.slice(i), u8.subarray(at)).written;
+    this.#cursor = at;
+    return at - begin;
+  }
+
   /**
-   * Writes `fields` as a canonical-ABI `list<field>` (and the strings it points to) in one
-   * allocation; returns the list's address.
+   * Writes `fields` as a canonical-ABI `list<field>` and the strings it points to, in one
+   * allocation with room for `extraChars` more characters at the cursor; returns the
+   * list's address.
    */
-  #putFields(fields: readonly Field[], extra: readonly (string | undefined)[]): { list: number; strings: number[] } {
-    let size = fields.length * 16;
+  #putFields(fields: readonly Field[], extraChars: number): number {
+    let size = fields.length * 16 + extraChars * 3;
     for (const f of fields) size += (f.name.length + f.value.length) * 3;
-    for (const s of extra) if (s !== undefined) size += s.length * 3;
     if (size > MAX_FIELDS_BYTES) throw new RangeError(`the response fields are too large to frame (over ${MAX_FIELDS_BYTES / 3} characters)`);
     const list = this.#x.cabi_realloc(0, 0, 4, size);
     this.#fresh();
-    const u8 = this.#u8;
     const view = this.#view;
-    let at = list + fields.length * 16;
-    const write = (s: string): number => {
-      // Header text is almost always ASCII: copy it byte by byte; hand anything else to
-      // the UTF-8 encoder.
-      const begin = at;
-      let i = 0;
-      for (; i < s.length; i++) {
-        const c = s.charCodeAt(i);
-        if (c >= 0x80) break;
-        u8[at++] = c;
-      }
-      if (i < s.length) at += utf8.encodeInto(s.slice(i), u8.subarray(at)).written;
-      return at - begin;
-    };
+    this.#cursor = list + fields.length * 16;
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]!;
       const entry = list + i * 16;
-      view.setUint32(entry, at, true);
-      view.setUint32(entry + 4, write(f.name), true);
-      view.setUint32(entry + 8, at, true);
-      view.setUint32(entry + 12, write(f.value), true);
+      view.setUint32(entry, this.#cursor, true);
+      view.setUint32(entry + 4, this.#putString(f.name), true);
+      view.setUint32(entry + 8, this.#cursor, true);
+      view.setUint32(entry + 12, this.#putString(f.value), true);
     }
-    const strings: number[] = [];
-    for (const s of extra) {
-      if (s === undefined) strings.push(0, 0);
-      else strings.push(at, write(s));
-    }
-    return { list, strings };
+    return list;
   }
 
   #frameError(at: number): FrameError {
@@ -357,13 +359,18 @@ export class Core {
     if (response.bodyLength !== undefined) checkLength("frameHead: bodyLength", response.bodyLength);
     let ret: number;
     try {
-      const { list, strings } = this.#putFields(response.headers, [response.reason, date]);
+      const reason = response.reason;
+      const list = this.#putFields(response.headers, (reason?.length ?? 0) + (date?.length ?? 0));
+      const reasonPtr = this.#cursor;
+      const reasonLen = reason === undefined ? 0 : this.#putString(reason);
+      const datePtr = this.#cursor;
+      const dateLen = date === undefined ? 0 : this.#putString(date);
       const hasLength = response.bodyLength !== undefined;
       ret = x.frameHead(
-        response.status, response.reason === undefined ? 0 : 1, strings[0]!, strings[1]!,
+        response.status, reason === undefined ? 0 : 1, reasonPtr, reasonLen,
         list, response.headers.length, hasLength ? 1 : 0, hasLength ? BigInt(response.bodyLength!) : 0n,
         request.head ? 1 : 0, request.http10 ? 1 : 0, request.close ? 1 : 0,
-        date === undefined ? 0 : 1, strings[2]!, strings[3]!,
+        date === undefined ? 0 : 1, datePtr, dateLen,
       );
     } catch (error) {
       this.#trapped("frame-head", error);
@@ -411,7 +418,7 @@ export class Core {
     const x = this.#x;
     let ret: number;
     try {
-      const { list } = this.#putFields(trailers, []);
+      const list = this.#putFields(trailers, 0);
       ret = x.lastChunk(list, trailers.length);
     } catch (error) {
       this.#trapped("last-chunk", error);

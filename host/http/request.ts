@@ -20,11 +20,11 @@ export interface BodySource {
 
 /** What the connection knows about a request besides its bytes. */
 export interface RequestContext {
-  remoteAddress: string | undefined;
+  readonly remoteAddress: string | undefined;
   /** Makes (once) the signal that fires when the client goes away. */
-  signal: () => AbortSignal;
+  signal(): AbortSignal;
   /** The cap for `bytes()`, `text()` and `json()`. */
-  maxBodyBytes: number;
+  readonly maxBodyBytes: number;
 }
 
 const EMPTY_TRAILERS = new Headers(Buffer.alloc(0), []);
