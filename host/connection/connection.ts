@@ -4,7 +4,7 @@
  * owns keep-alive, pipelining, body draining, 100-continue, timeouts and backpressure.
  * @module
  */
-import { Core, CoreTrapError, type Limits, type RequestContext as FramingContext, type RequestHead } from "../core/index.js";
+import { Core, CoreTrapError, type Limits, type RequestHead } from "../core/index.js";
 import { ClientClosedError, HttpError } from "../http/http-error.js";
 import { Request } from "../http/request.js";
 import { ResponseWriter } from "../http/response-writer.js";
