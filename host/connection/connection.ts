@@ -581,24 +581,28 @@ export class Connection {
     const list = chunks.length > 0 ? chunks : [EMPTY];
     let size = 0;
     for (const c of list) size += c.length;
-    const count = (error?: Error | null): boolean => {
-      if (error) return false;
-      ex.flushed += size;
-      this.#bytesWritten += size;
-      return true;
-    };
     if (last) {
       ex.handOff();
       return new Promise((resolve, reject) => {
         const ok = transport.write(list, (error) => {
           this.#writeDeadline = Infinity;
-          if (count(error)) resolve();
-          else reject(new ClientClosedError("before the response was complete", { cause: error ?? undefined }));
+          if (error) {
+            reject(new ClientClosedError("before the response was complete", { cause: error }));
+            return;
+          }
+          ex.flushed += size;
+          this.#bytesWritten += size;
+          resolve();
         });
         if (!ok) this.#watchWrite();
       });
     }
-    const ok = transport.write(list, count);
+    const ok = transport.write(list, (error) => {
+      // A failed write also closes the transport, which the response learns at its next write.
+      if (error) return;
+      ex.flushed += size;
+      this.#bytesWritten += size;
+    });
     if (ok) return Promise.resolve();
     return this.#drained();
   }

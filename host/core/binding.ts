@@ -170,6 +170,11 @@ export class Core {
     return ptr;
   }
 
+  /** A u64 the core keeps at most 2^53 - 1, read without allocating a BigInt. */
+  #u53(at: number): number {
+    return this.#view.getUint32(at, true) + this.#view.getUint32(at + 4, true) * 0x1_0000_0000;
+  }
+
   #span(at: number): Span {
     const u32 = this.#u32;
     return { start: u32[at >>> 2]!, len: u32[(at >>> 2) + 1]! };
@@ -227,7 +232,7 @@ export class Core {
         const bodyTag = u8[h + 64];
         const body: BodyFraming =
           bodyTag === 0 ? BODY_NONE
-          : bodyTag === 1 ? { tag: "content-length", val: Number(this.#view.getBigUint64(h + 72, true)) }
+          : bodyTag === 1 ? { tag: "content-length", val: this.#u53(h + 72) }
           : BODY_CHUNKED;
         out = {
           tag: "complete",
@@ -385,7 +390,7 @@ export class Core {
         val: {
           bytes: this.#copyOut(ptr, u32[(ret + 12) >>> 2]!),
           body: BODY_MODES[this.#u8[ret + 16]!]!,
-          contentLength: Number(this.#view.getBigUint64(ret + 24, true)),
+          contentLength: this.#u53(ret + 24),
           close: this.#u8[ret + 32] !== 0,
         },
       };
