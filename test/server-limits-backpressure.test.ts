@@ -1,23 +1,14 @@
 // Backpressure both ways, and clients that go away mid-response.
 // Over TCP where the kernel matters; over an in-memory duplex (pacedPeer) where the exact
 // amount the server buffers for a connection (duplex.writableLength) is the measurement.
-import { afterEach, describe, expect, it } from "vitest";
-import { accept, type ConnectionSummary, type Handler, type ResponseWritten } from "../host/index.js";
-import { acceptServer, memoryProbe, pacedPeer, RawClient, sleep, until, within, type AcceptServer } from "./support/limits-client.js";
+import { describe, expect, it } from "vitest";
+import { accept, type ConnectionSummary, type ResponseWritten } from "../host/index.js";
+import { acceptServers, memoryProbe, pacedPeer, RawClient, sleep, until, within } from "./support/limits-client.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-const servers: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function start(handler: Handler, options: Parameters<typeof acceptServer>[1]): Promise<AcceptServer> {
-  const s = await acceptServer(handler, options);
-  servers.push(s);
-  return s;
-}
+const start = acceptServers();
 
 describe("a client that stops reading", () => {
   it("TCP: an endless streamed body stalls the handler's write() promises, memory stays flat, writeTimeoutMs cuts it off (client-closed)", async () => {

@@ -1,23 +1,14 @@
 // Resource exhaustion: huge heads, too many headers, long targets, endless bodies and
 // endless header streams are refused with the right status, and the server reads (and
 // keeps) only a bounded amount meanwhile.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type Handler, type ResponseWritten } from "../host/index.js";
-import { acceptServer, pushUntilAnswered, RawClient, sleep, type AcceptServer } from "./support/limits-client.js";
+import { acceptServers, pushUntilAnswered, RawClient, sleep, type AcceptServer } from "./support/limits-client.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-const servers: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function start(handler: Handler, options: Parameters<typeof acceptServer>[1] = {}): Promise<AcceptServer> {
-  const s = await acceptServer(handler, options);
-  servers.push(s);
-  return s;
-}
+const start = acceptServers();
 
 const hello: Handler = (req, res) => res.setText(`hello ${req.path}`).send();
 

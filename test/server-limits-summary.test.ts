@@ -1,18 +1,9 @@
 // ConnectionSummary from accept(): requests, bytesRead, bytesWritten and who closed.
-import { afterEach, describe, expect, it } from "vitest";
-import { accept, type Handler, type ResponseWritten } from "../host/index.js";
-import { acceptServer, RawClient, sleep, within, type AcceptServer } from "./support/limits-client.js";
+import { describe, expect, it } from "vitest";
+import { accept, type ResponseWritten } from "../host/index.js";
+import { acceptServers, RawClient, sleep, within } from "./support/limits-client.js";
 
-const servers: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function start(handler: Handler, options: Parameters<typeof acceptServer>[1] = {}): Promise<AcceptServer> {
-  const s = await acceptServer(handler, options);
-  servers.push(s);
-  return s;
-}
+const start = acceptServers();
 
 const quiet = { warn: () => undefined, error: () => undefined };
 

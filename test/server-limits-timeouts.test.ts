@@ -1,9 +1,9 @@
 // Every timeout, with small values, over raw sockets. Margins are generous: a 200 ms
 // timeout must fire between 150 ms and 2 s after the moment it counts from.
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { resolveOptions } from "../host/connection/options.js";
-import { Core, HttpError, type ConnectionOptions, type Handler, type ResponseWritten } from "../host/index.js";
-import { acceptServer, RawClient, sleep, until, type AcceptServer } from "./support/limits-client.js";
+import { Core, HttpError, type Handler, type ResponseWritten } from "../host/index.js";
+import { acceptServers, RawClient, sleep, until } from "./support/limits-client.js";
 
 const T = 200;
 const LOW = 150;
@@ -11,16 +11,7 @@ const HIGH = 2000;
 
 const hello: Handler = (req, res) => res.setText(`hello ${req.path}`).send();
 
-const servers: { close(): Promise<void> }[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function start(handler: Handler, options: ConnectionOptions & { core?: Core }): Promise<AcceptServer> {
-  const s = await acceptServer(handler, options);
-  servers.push(s);
-  return s;
-}
+const start = acceptServers();
 
 describe("defaults", () => {
   it("are the documented ones", () => {

@@ -10,6 +10,7 @@ import path from "node:path";
 import tls from "node:tls";
 import v8 from "node:v8";
 import { runInNewContext } from "node:vm";
+import { afterEach } from "vitest";
 import { accept, type AcceptOptions, type ConnectionSummary, type Handler } from "../../host/index.js";
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -432,5 +433,21 @@ export function pacedPeer(options: { sliceBytes: number; sliceMs: number; readin
         r();
       }
     },
+  };
+}
+
+/**
+ * A `start(handler, options)` for a test file: each server it starts is closed after the
+ * test that started it (call at the top level of the file).
+ */
+export function acceptServers(): (handler: Handler, options?: AcceptOptions) => Promise<AcceptServer> {
+  const servers: AcceptServer[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.close();
+  });
+  return async (handler, options = {}) => {
+    const s = await acceptServer(handler, options);
+    servers.push(s);
+    return s;
   };
 }
