@@ -26,6 +26,24 @@ const TOKEN = memory.data<u8>([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 ]);
 
+/** Whether `c` is optional whitespace (OWS: SP or HTAB, RFC 9110 §5.6.3). */
+// @ts-ignore: decorator
+@inline export function isOws(c: u32): bool {
+  return c == SP || c == HTAB;
+}
+
+/** The first position in [p, end) that isn't OWS. */
+export function skipOws(p: usize, end: usize): usize {
+  while (p < end && isOws(load<u8>(p))) p++;
+  return p;
+}
+
+/** `end` moved back over trailing OWS, not before `start`. */
+export function trimOws(start: usize, end: usize): usize {
+  while (end > start && isOws(load<u8>(end - 1))) end--;
+  return end;
+}
+
 /** Whether `c` may appear in a token (method, field name, coding, extension name). */
 // @ts-ignore: decorator
 @inline export function isToken(c: u32): bool {

@@ -1,7 +1,7 @@
 // The chunked transfer coding decoder (RFC 9112 §7.1). Stateless between calls: the
 // state comes in as arguments and goes out in the result, in the canonical ABI layout of
 // `chunked-outcome`.
-import { CR, LF, SP, HTAB, isToken, hexValue } from "./chars";
+import { CR, LF, HTAB, isOws, isToken, hexValue } from "./chars";
 import { alloc } from "./arena";
 import * as F from "./fields";
 import * as R from "./reasons";
@@ -36,11 +36,6 @@ function reject(reason: u8, at: usize): usize {
   return OUT;
 }
 
-// @ts-ignore: decorator
-@inline function isWs(c: u32): bool {
-  return c == SP || c == HTAB;
-}
-
 // Size-line results (AssemblyScript has no cheap multi-value return).
 let lineSize: u64 = 0;
 let lineNext: usize = 0;
@@ -73,30 +68,30 @@ function parseSizeLine(p: usize, end: usize, maxExt: usize): i32 {
   // chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )
   const e0 = p;
   while (true) {
-    while (p < end && isWs(load<u8>(p))) p++;
+    while (p < end && isOws(load<u8>(p))) p++;
     if (p - e0 > maxExt) return lineFail(R.CHUNK_EXTENSION_TOO_LONG, p);
     if (p >= end) return LINE_MORE;
     let c = <u32>load<u8>(p);
     if (c == CR) {
-      if (p > e0 && isWs(load<u8>(p - 1))) return lineFail(R.BAD_CHUNK_SIZE, p - 1);
+      if (p > e0 && isOws(load<u8>(p - 1))) return lineFail(R.BAD_CHUNK_SIZE, p - 1);
       break;
     }
     // A bare LF ends no line (WIT bad-line-ending, RFC 9112 §7.1: the line ends in CRLF).
     if (c == LF) return lineFail(R.BAD_LINE_ENDING, p);
     if (c != 0x3b) return lineFail(p == e0 ? R.BAD_CHUNK_SIZE : R.BAD_CHUNK_EXTENSION, p);
     p++;
-    while (p < end && isWs(load<u8>(p))) p++;
+    while (p < end && isOws(load<u8>(p))) p++;
     const n0 = p;
     while (p < end && isToken(load<u8>(p))) p++;
     if (p - e0 > maxExt) return lineFail(R.CHUNK_EXTENSION_TOO_LONG, p);
     if (p >= end) return LINE_MORE;
     if (p == n0) return lineFail(R.BAD_CHUNK_EXTENSION, p);
     let q = p;
-    while (q < end && isWs(load<u8>(q))) q++;
+    while (q < end && isOws(load<u8>(q))) q++;
     if (q >= end) return LINE_MORE;
     if (load<u8>(q) != 0x3d) continue;
     p = q + 1;
-    while (p < end && isWs(load<u8>(p))) p++;
+    while (p < end && isOws(load<u8>(p))) p++;
     if (p >= end) return LINE_MORE;
     c = load<u8>(p);
     if (c == 0x22) {

@@ -1,28 +1,13 @@
 // Parsers for the values of the fields that decide framing and connection handling:
 // Host, Content-Length, Transfer-Encoding, Connection, Expect (RFC 9110, RFC 9112).
 // Each returns a reject reason, or NONE when the value is acceptable.
-import { SP, HTAB, isToken, isDigit, hexValue, equalsIgnoreCase, findByte } from "./chars";
+import { isToken, skipOws, trimOws, isDigit, hexValue, equalsIgnoreCase, findByte } from "./chars";
 import * as R from "./reasons";
 
 export const NONE: i32 = -1;
 
 /** The largest Content-Length accepted: 2^53 - 1, the largest integer a double holds exactly. */
 const MAX_CONTENT_LENGTH: u64 = 9007199254740991;
-
-// @ts-ignore: decorator
-@inline function isOws(c: u32): bool {
-  return c == SP || c == HTAB;
-}
-
-function skipOws(p: usize, end: usize): usize {
-  while (p < end && isOws(load<u8>(p))) p++;
-  return p;
-}
-
-function trimOws(start: usize, end: usize): usize {
-  while (end > start && isOws(load<u8>(end - 1))) end--;
-  return end;
-}
 
 // ---- Host (RFC 9110 §7.2, RFC 3986 §3.2.2) --------------------------------------------
 

@@ -1,6 +1,6 @@
 // One field line (`name ":" OWS value OWS CRLF`), shared by request heads and chunked
 // trailer sections, so both follow exactly the same rules (RFC 9112 §5).
-import { CR, LF, SP, HTAB, isToken, findControl } from "./chars";
+import { CR, LF, HTAB, isOws, isToken, findControl } from "./chars";
 import * as R from "./reasons";
 
 /** What `parseFieldLine` found. */
@@ -26,11 +26,6 @@ function fail(reason: u8, at: usize): i32 {
   failReason = reason;
   failAt = at;
   return FAILED;
-}
-
-// @ts-ignore: decorator
-@inline function isOws(c: u32): bool {
-  return c == SP || c == HTAB;
 }
 
 /** Parses the field line (or the section's empty line) starting at `p`, within `end`. */

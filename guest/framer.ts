@@ -1,7 +1,7 @@
 // Response framing (RFC 9112 §4, §6, §7; RFC 9110 §6.4.1, §8.6, §15): status line,
 // fields, body framing and connection fields, written in one allocation. Results use the
 // canonical ABI layouts of `frame-outcome` and `trailer-outcome`.
-import { CR, LF, HTAB, isToken, isDigit, findControl, equalsIgnoreCase } from "./chars";
+import { CR, LF, HTAB, isToken, isDigit, findControl, findByte, skipOws, trimOws, equalsIgnoreCase } from "./chars";
 import { alloc } from "./arena";
 
 // frame-error-reason
@@ -73,13 +73,10 @@ function parseDecimal(p: usize, len: usize): i64 {
 function hasConnectionOption(p: usize, len: usize, option: string): bool {
   const end = p + len;
   while (p < end) {
-    while (p < end && (load<u8>(p) == 0x20 || load<u8>(p) == HTAB)) p++;
-    let q = p;
-    while (q < end && load<u8>(q) != 0x2c) q++;
-    let t = q;
-    while (t > p && (load<u8>(t - 1) == 0x20 || load<u8>(t - 1) == HTAB)) t--;
-    if (equalsIgnoreCase(p, t - p, option)) return true;
-    p = q + 1;
+    p = skipOws(p, end);
+    const comma = findByte(p, end, 0x2c);
+    if (equalsIgnoreCase(p, trimOws(p, comma) - p, option)) return true;
+    p = comma + 1;
   }
   return false;
 }
