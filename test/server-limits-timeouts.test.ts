@@ -2,7 +2,7 @@
 // timeout must fire between 150 ms and 2 s after the moment it counts from.
 import { describe, expect, it, vi } from "vitest";
 import { resolveOptions } from "../host/connection/options.js";
-import { Core, HttpError, type Handler, type ResponseWritten } from "../host/index.js";
+import { Core, Glitch, type Handler, type ResponseWritten } from "../host/index.js";
 import { acceptServers, RawClient, sleep, until } from "./support/limits-client.js";
 
 const T = 200;
@@ -218,8 +218,8 @@ describe("bodyTimeoutMs", () => {
     expect(res.headers.connection).toBe("close");
     expect(at).toBeGreaterThan(LOW);
     expect(at).toBeLessThan(HIGH);
-    expect(caught).toBeInstanceOf(HttpError);
-    expect((caught as HttpError).status).toBe(408);
+    expect(caught).toBeInstanceOf(Glitch);
+    expect((caught as Glitch).status).toBe(408);
     await c.closed();
     expect((await s.summary(0)).closedBy).toBe("timeout");
   });
@@ -239,7 +239,7 @@ describe("bodyTimeoutMs", () => {
     c.destroy();
   });
 
-  it("a handler streaming a body iterator sees the 408 as an HttpError and the client gets 408", async () => {
+  it("a handler streaming a body iterator sees the 408 as an Glitch and the client gets 408", async () => {
     const s = await start(
       async (req, res) => {
         let n = 0;

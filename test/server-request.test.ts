@@ -2,7 +2,7 @@
 // pair and accept() over an in-memory duplex: head fields, query and headers, bodies read
 // whole or streamed, chunked bodies with trailers, the maxBodyBytes cap.
 import { afterEach, describe, expect, it } from "vitest";
-import { HttpError, type Handler, type Request } from "../host/index.js";
+import { Glitch, type Handler, type Request } from "../host/index.js";
 import { MODES, fetchWithin, header, parseResponses, sleep, startServer, type Mode, type StartOptions, type TestServer } from "./support/server-harness.js";
 
 describe.each(MODES)("requests via %s", (mode: Mode) => {
@@ -384,10 +384,10 @@ describe.each(MODES)("requests via %s", (mode: Mode) => {
     });
   });
 
-  describe("HttpError from a handler", () => {
+  describe("Glitch from a handler", () => {
     it("becomes its status, message and headers", async () => {
       const s = await start(async () => {
-        throw new HttpError(405, "use POST", { headers: { Allow: "POST" } });
+        throw new Glitch(405, "use POST", { headers: { Allow: "POST" } });
       });
       const c = await s.connect();
       await c.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n");

@@ -1,7 +1,7 @@
 // ResponseWritten and onResponse, checked against the bytes a raw client really received,
 // run through serve(), accept() over a Web Streams pair and accept() over an in-memory duplex.
 import { afterEach, describe, expect, it } from "vitest";
-import { HttpError, ResponseWritten, type Handler, type Request } from "../host/index.js";
+import { Glitch, ResponseWritten, type Handler, type Request } from "../host/index.js";
 import { MODES, parseResponses, sleep, startServer, until, type Mode, type RawResponse, type StartOptions, type TestServer } from "./support/server-harness.js";
 
 const get = (path: string, extra = ""): string => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
@@ -68,7 +68,7 @@ describe.each(MODES)("ResponseWritten via %s", (mode: Mode) => {
       case "/throw":
         throw new Error("boom");
       case "/http-error":
-        throw new HttpError(409, "conflict");
+        throw new Glitch(409, "conflict");
       case "/forgot":
         return undefined as unknown as ResponseWritten;
       case "/read":

@@ -5,7 +5,7 @@
  */
 import { CoreTrapError, initialChunkedState, type ChunkedState, type Core, type Limits, type RequestHead } from "../core/index.js";
 import { Headers } from "../http/headers.js";
-import { HttpError } from "../http/http-error.js";
+import { Glitch } from "../http/glitch.js";
 import type { BodySource } from "../http/request.js";
 
 /** What the body reader needs from the connection. */
@@ -116,7 +116,7 @@ export class BodyReader implements BodySource {
   async #readLength(): Promise<Uint8Array | null> {
     if (this.#done) return null;
     const chunk = await this.#input();
-    if (chunk === null) throw new HttpError(400, `the request body ended ${this.#left} bytes before its Content-Length`);
+    if (chunk === null) throw new Glitch(400, `the request body ended ${this.#left} bytes before its Content-Length`);
     if (chunk.length >= this.#left) {
       const piece = chunk.subarray(0, this.#left);
       this.#supply.putBack(chunk.subarray(this.#left));
@@ -132,7 +132,7 @@ export class BodyReader implements BodySource {
     while (this.#ready.length === 0) {
       if (this.#done) return null;
       let chunk = await this.#input();
-      if (chunk === null) throw new HttpError(400, "the chunked request body ended before its last chunk");
+      if (chunk === null) throw new Glitch(400, "the chunked request body ended before its last chunk");
       // The core's memory is bounded: feed it slices, keeping the rest for the next turn.
       if (chunk.length > DECODE_SLICE) {
         this.#supply.putBack(chunk.subarray(DECODE_SLICE));
@@ -148,11 +148,11 @@ export class BodyReader implements BodySource {
     try {
       out = this.#core.decodeChunked(input, (this.#state ??= initialChunkedState()), this.#limits);
     } catch (error) {
-      if (error instanceof CoreTrapError) throw new HttpError(400, "the chunked body could not be decoded", { cause: error });
+      if (error instanceof CoreTrapError) throw new Glitch(400, "the chunked body could not be decoded", { cause: error });
       throw error;
     }
     if (out.tag === "invalid") {
-      throw new HttpError(out.val.status, `bad chunked body: ${out.val.reason}`);
+      throw new Glitch(out.val.status, `bad chunked body: ${out.val.reason}`);
     }
     const { consumed, data, trailers, state } = out.val;
     for (const span of data) if (span.len > 0) this.#ready.push(input.subarray(span.start, span.start + span.len));

@@ -5,7 +5,10 @@
  * @module
  */
 import { Core, CoreTrapError, type Limits, type RequestHead } from "../core/index.js";
-import { ClientClosedError, HttpError } from "../http/http-error.js";
+import { renderError } from "../http/error-response.js";
+import { Glitch } from "../http/glitch.js";
+import { ClientClosedError } from "../http/http-error.js";
+import { statusText } from "../http/status-text.js";
 import { Request } from "../http/request.js";
 import { ResponseWriter } from "../http/response-writer.js";
 import type { ResponseWritten } from "../http/response-written.js";
@@ -34,17 +37,6 @@ const HIGH_WATER = 64 * 1024;
 /** How long a closing connection keeps reading (and discarding) so its last response isn't lost to a reset. */
 const LINGER_MS = 2_000;
 const EMPTY = Buffer.alloc(0);
-const STATUS_TEXT: Record<number, string> = {
-  400: "Bad Request",
-  408: "Request Timeout",
-  413: "Content Too Large",
-  414: "URI Too Long",
-  417: "Expectation Failed",
-  431: "Request Header Fields Too Large",
-  500: "Internal Server Error",
-  501: "Not Implemented",
-  505: "HTTP Version Not Supported",
-};
 
 type ReadDeadline = "idle" | "head" | "body";
 
@@ -282,7 +274,7 @@ export class Connection {
     this.#idle = false;
     if (read.kind === "end") return false;
     if (read.kind === "reject") {
-      await this.#sendError(read.status, `${STATUS_TEXT[read.status] ?? "Error"} (${read.detail})`, {}, undefined);
+      await this.#sendError(new Glitch(read.status, `${statusText(read.status)} (${read.detail})`), undefined);
       return false;
     }
     this.#requests++;
@@ -428,8 +420,8 @@ export class Connection {
       // and not the handler's fault. The connection summary records who closed.
       if (outcome.error instanceof ClientClosedError && this.#gone) return false;
       if (!res.sent) {
-        const [status, message, headers] = this.#errorResponse(outcome.error);
-        await this.#sendError(status, message, headers, ex);
+        this.#logHandlerError(outcome.error, req);
+        await this.#sendError(outcome.error, ex);
         return true;
       }
       if (!res.settling) {
@@ -440,7 +432,7 @@ export class Connection {
       o.logger.warn(`tophat: the handler for ${req.method} ${req.target} threw after sending`, outcome.error);
     } else if (!res.sent) {
       o.logger.warn(`tophat: the handler for ${req.method} ${req.target} resolved without sending a response; sent 500`);
-      await this.#sendError(500, "Internal Server Error", {}, ex);
+      await this.#sendError(Glitch.internal(), ex);
       return true;
     } else if (!res.settling) {
       o.logger.warn(`tophat: the handler for ${req.method} ${req.target} resolved before ending its streamed response; closing the connection`);
@@ -450,6 +442,13 @@ export class Connection {
     if (!ex.handedOff) await new Promise<void>((resolve) => (ex.onHandedOff = resolve));
     if (outcome.ok) this.#checkLateOutcome(outcome, res, req);
     return true;
+  }
+
+  /** Server-side failures are logged (with their cause); client errors (4xx Glitches) are not. */
+  #logHandlerError(error: unknown, req: Request): void {
+    const o = this.#options;
+    if (!(error instanceof Glitch)) o.logger.error(`tophat: the handler for ${req.method} ${req.target} failed; sent 500`, error);
+    else if (error.status >= 500) o.logger.error(`tophat: the handler for ${req.method} ${req.target} answered ${error.status}`, error.cause ?? error);
   }
 
   /**
@@ -487,7 +486,7 @@ export class Connection {
       if (error instanceof ReadTimeout) {
         ex.mustClose = true;
         this.#closedBy ??= "timeout";
-        throw new HttpError(408, "the request body took too long");
+        throw new Glitch(408, "the request body took too long");
       }
       throw error;
     }
@@ -504,23 +503,18 @@ export class Connection {
     });
   }
 
-  /** Maps a handler's error to a status and public message (the cause of a 500 stays private). */
-  #errorResponse(error: unknown): [number, string, Readonly<Record<string, string>>] {
-    if (error instanceof HttpError) return [error.status, error.message, error.headers];
-    this.#options.logger.error("tophat: the handler failed; sent 500", error);
-    return [500, "Internal Server Error", {}];
-  }
-
   /**
-   * Sends a library-made text/plain error response. Without an exchange (the head
-   * couldn't be read), the connection closes after it.
+   * Sends the error response for `error` (a Glitch keeps its status, headers and message;
+   * anything else is a 500), as text or problem+json per the request's Accept. Without an
+   * exchange (the head couldn't be read), the connection closes after it.
    */
-  async #sendError(status: number, message: string, headers: Readonly<Record<string, string>>, ex: Exchange | undefined): Promise<void> {
+  async #sendError(error: unknown, ex: Exchange | undefined): Promise<void> {
     const exchange = ex ?? new Exchange(this.#port, undefined, performance.now());
+    const rendered = renderError(error, exchange.req?.headers.get("accept"), this.#options.verboseErrors);
     const res = new ResponseWriter(exchange);
-    res.setStatus(status);
-    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    res.setText(`${message}\n`);
+    res.setStatus(rendered.status);
+    for (const [name, value] of Object.entries(rendered.headers)) res.setHeader(name, value);
+    res.setHeader("Content-Type", rendered.contentType).setBody(rendered.body);
     if (this.#gone) return;
     await res.send();
   }

@@ -40,6 +40,11 @@ export interface ConnectionOptions {
   onResponse?: (req: Request | undefined, written: ResponseWritten) => void;
   /** Where the library's warnings go. Default: console. */
   logger?: Logger;
+  /**
+   * Send the cause of an error response to the client (a Glitch's `cause`, or the error a
+   * handler threw, with its stack). For development only: it discloses internals. Default false.
+   */
+  verboseErrors?: boolean;
 }
 
 /** Options with every default filled in. */
@@ -54,6 +59,7 @@ export interface ResolvedOptions {
   writeTimeoutMs: number;
   onResponse: ((req: Request | undefined, written: ResponseWritten) => void) | undefined;
   logger: Logger;
+  verboseErrors: boolean;
 }
 
 function positive(name: string, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -82,5 +88,6 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
     writeTimeoutMs: positive("writeTimeoutMs", o.writeTimeoutMs, 30_000),
     onResponse: o.onResponse,
     logger: o.logger ?? console,
+    verboseErrors: o.verboseErrors ?? false,
   };
 }

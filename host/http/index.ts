@@ -7,4 +7,6 @@ export { RequestHeadView } from "./request-head.js";
 export { Request } from "./request.js";
 export { ResponseWriter, type BodyStream, type ResponseBody } from "./response-writer.js";
 export { ResponseWritten, type ResponseFacts, type ResponseOutcome } from "./response-written.js";
-export { HttpError, ClientClosedError } from "./http-error.js";
+export { Glitch, orGlitch, ensure, type GlitchOptions } from "./glitch.js";
+export { ClientClosedError } from "./http-error.js";
+export { statusText } from "./status-text.js";

@@ -5,12 +5,12 @@
  */
 import type { RequestHead } from "../core/index.js";
 import { Headers } from "./headers.js";
-import { HttpError } from "./http-error.js";
+import { Glitch } from "./glitch.js";
 import { RequestHeadView } from "./request-head.js";
 
 /** Where a request's body comes from: implemented by the connection. */
 export interface BodySource {
-  /** The next piece of the body, or null at its end. Throws `HttpError` (400, 408) or `ClientClosedError`. */
+  /** The next piece of the body, or null at its end. Throws `Glitch` (400, 408) or `ClientClosedError`. */
   read(): Promise<Uint8Array | null>;
   /** The Content-Length, when the body has one. */
   readonly declaredLength: number | undefined;
@@ -119,18 +119,18 @@ export class Request {
     };
   }
 
-  /** The whole body; over `maxBodyBytes` → HttpError 413. */
+  /** The whole body; over `maxBodyBytes` → Glitch 413. */
   async bytes(): Promise<Uint8Array> {
     const source = this.#take();
     const max = this.#context.maxBodyBytes;
     if (source.declaredLength !== undefined && source.declaredLength > max) {
-      throw new HttpError(413, `the request body is larger than ${max} bytes`);
+      throw new Glitch(413, `the request body is larger than ${max} bytes`);
     }
     const chunks: Uint8Array[] = [];
     let total = 0;
     for (let chunk = await source.read(); chunk !== null; chunk = await source.read()) {
       total += chunk.length;
-      if (total > max) throw new HttpError(413, `the request body is larger than ${max} bytes`);
+      if (total > max) throw new Glitch(413, `the request body is larger than ${max} bytes`);
       chunks.push(chunk);
     }
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
@@ -142,7 +142,7 @@ export class Request {
     try {
       return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     } catch (error) {
-      throw new HttpError(400, "the request body is not valid UTF-8", { cause: error });
+      throw new Glitch(400, "the request body is not valid UTF-8", { cause: error });
     }
   }
 
@@ -152,7 +152,7 @@ export class Request {
     try {
       return JSON.parse(text) as unknown;
     } catch (error) {
-      throw new HttpError(400, `the request body is not valid JSON: ${(error as Error).message}`, { cause: error });
+      throw new Glitch(400, `the request body is not valid JSON: ${(error as Error).message}`, { cause: error });
     }
   }
 }

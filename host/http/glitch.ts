@@ -1,0 +1,149 @@
+/**
+ * Glitch: an error that becomes an error response. Throw one from a handler (or anything
+ * it calls) and the client gets its status, its headers and its public message.
+ * @module
+ */
+import { statusText } from "./status-text.js";
+
+/** What a Glitch can carry besides its status and message. */
+export interface GlitchOptions {
+  /** The underlying error: logged, and sent to the client only with the connection option `verboseErrors`. */
+  cause?: unknown;
+  /** Extra response headers, e.g. `Allow` for a 405 or `Retry-After` for a 503. */
+  headers?: Record<string, string>;
+}
+
+/**
+ * An error with the HTTP status it should be answered with. Its `message` is public: it
+ * becomes the response body (text/plain, or the `detail` of an RFC 9457
+ * `application/problem+json` when the client's Accept prefers JSON). The `cause` stays
+ * private unless the connection runs with `verboseErrors: true`. Any error that is not a
+ * Glitch becomes a 500 whose cause is never disclosed.
+ *
+ * ```ts
+ * if (!item) throw Glitch.notFound(`no item ${id}`);
+ * throw new Glitch(418, "I'm a teapot");
+ * ```
+ */
+export class Glitch extends Error {
+  /** The response status, 400–599. */
+  readonly status: number;
+  /** Extra response headers. */
+  readonly headers: Readonly<Record<string, string>>;
+
+  /**
+   * @param status 400–599; anything else throws a RangeError.
+   * @param message The public message; defaults to the status's reason phrase.
+   */
+  constructor(status: number, message?: string, options?: GlitchOptions) {
+    if (!Number.isInteger(status) || status < 400 || status > 599) {
+      throw new RangeError(`a Glitch's status must be an integer from 400 to 599, got ${status}`);
+    }
+    super(message ?? statusText(status), options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "Glitch";
+    this.status = status;
+    this.headers = { ...options?.headers };
+  }
+
+  /** 400: the request is malformed or invalid. */
+  static badRequest(message?: string, options?: GlitchOptions): Glitch {
+    return new Glitch(400, message, options);
+  }
+  /** 401: no valid credentials. Pass a `WWW-Authenticate` header when the scheme calls for one. */
+  static unauthorized(message?: string, options?: GlitchOptions): Glitch {
+    return new Glitch(401, message, options);
+  }
+  /** 403: the credentials don't allow this. */
+  static forbidden(message?: string, options?: GlitchOptions): Glitch {
+    return new Glitch(403, message, options);
+  }
+  /** 404: nothing here. */
+  static notFound(message?: string, options?: GlitchOptions): Glitch {
+    return new Glitch(404, message, options);
+  }
+  /** 405 with the `Allow` header listing `allowed` (RFC 9110 §15.5.6 requires it). */
+  static methodNotAllowed(allowed: readonly string[], message?: string, options?: GlitchOptions): Glitch {
+    return new Glitch(405, message, { ...options, headers: { ...options?.headers, Allow: allowed.join(", ") } });
+  }
+  /** 409: the request conflicts with the resource's current state. */
+  static conflict(message?: string, options?: GlitchOptions): Glitch {
+    return new Glitch(409, message, options);
+  }
+  /** 410: it was here and is gone for good. */
+  static gone(message?: string, options?: GlitchOptions): Glitch {
+    return new Glitch(410, message, options);
+  }
+  /** 413: the request body is too large. */
+  static payloadTooLarge(message?: string, options?: GlitchOptions): Glitch {
+    return new Glitch(413, message, options);
+  }
+  /** 415: the request body's media type isn't supported. */
+  static unsupportedMediaType(message?: string, options?: GlitchOptions): Glitch {
+    return new Glitch(415, message, options);
+  }
+  /** 422: well-formed, but the content is invalid (validation errors). */
+  static unprocessable(message?: string, options?: GlitchOptions): Glitch {
+    return new Glitch(422, message, options);
+  }
+  /** 429, with `Retry-After` when `retryAfterSeconds` is given. */
+  static tooManyRequests(message?: string, retryAfterSeconds?: number, options?: GlitchOptions): Glitch {
+    return new Glitch(429, message, withRetryAfter(options, retryAfterSeconds));
+  }
+  /** 500: something failed on the server; put the reason in `cause`, not in the message. */
+  static internal(message?: string, options?: GlitchOptions): Glitch {
+    return new Glitch(500, message, options);
+  }
+  /** 501: the server doesn't do this. */
+  static notImplemented(message?: string, options?: GlitchOptions): Glitch {
+    return new Glitch(501, message, options);
+  }
+  /** 502: an upstream answered badly. */
+  static badGateway(message?: string, options?: GlitchOptions): Glitch {
+    return new Glitch(502, message, options);
+  }
+  /** 503, with `Retry-After` when `retryAfterSeconds` is given. */
+  static serviceUnavailable(message?: string, retryAfterSeconds?: number, options?: GlitchOptions): Glitch {
+    return new Glitch(503, message, withRetryAfter(options, retryAfterSeconds));
+  }
+  /** 504: an upstream didn't answer in time. */
+  static gatewayTimeout(message?: string, options?: GlitchOptions): Glitch {
+    return new Glitch(504, message, options);
+  }
+}
+
+function withRetryAfter(options: GlitchOptions | undefined, seconds: number | undefined): GlitchOptions | undefined {
+  if (seconds === undefined) return options;
+  if (!Number.isInteger(seconds) || seconds < 0) throw new RangeError(`Retry-After must be a whole number of seconds ≥ 0, got ${seconds}`);
+  return { ...options, headers: { ...options?.headers, "Retry-After": String(seconds) } };
+}
+
+/**
+ * Awaits `promise`; if it rejects, throws a Glitch with `status` and the public `context`
+ * message, keeping the rejection as its private cause. A rejection that is already a Glitch
+ * passes through unchanged.
+ *
+ * ```ts
+ * const row = await orGlitch(db.get(id), 500, "lookup failed");
+ * ```
+ */
+export async function orGlitch<T>(promise: PromiseLike<T>, status: number, context: string): Promise<T> {
+  try {
+    return await promise;
+  } catch (error) {
+    if (error instanceof Glitch) throw error;
+    throw new Glitch(status, context, { cause: error });
+  }
+}
+
+/**
+ * Returns `value` when it is neither null nor undefined; otherwise throws a Glitch with
+ * `status` and the public `context` message.
+ *
+ * ```ts
+ * const user = ensure(users.get(id), 404, "no such user");
+ * ```
+ */
+export function ensure<T>(value: T | null | undefined, status: number, context: string): T {
+  if (value === null || value === undefined) throw new Glitch(status, context);
+  return value;
+}
