@@ -11,3 +11,4 @@ export * from "./server/serve.js";
 export * from "./connection/index.js";
 export * from "./http/index.js";
 export * from "./core/index.js";
+export * from "./conveniences/access-log/index.js";
