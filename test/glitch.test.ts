@@ -188,6 +188,58 @@ describe("the library's own errors are rendered the same way", () => {
   });
 });
 
+describe("middleware adds headers to error responses: Glitch.from and withHeaders", () => {
+  const withStamp =
+    (next: Handler): Handler =>
+    async (req, res) => {
+      res.setHeader("X-Stamp", "1");
+      try {
+        return await next(req, res);
+      } catch (error) {
+        throw Glitch.from(error).withHeaders({ "X-Stamp": "1", vary: "Origin" });
+      }
+    };
+
+  it("a Glitch keeps its status, message and headers, gains the middleware's, and same-named ones are replaced", async () => {
+    const s = await start(
+      withStamp(async () => {
+        throw Glitch.methodNotAllowed(["GET"], "read only", { headers: { Vary: "Cookie" } });
+      }),
+    );
+    const res = await fetch(s.url, { headers: { accept: "application/json" } });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("GET");
+    expect(res.headers.get("x-stamp")).toBe("1");
+    // The middleware's Vary replaced the handler's; the renderer appends Accept.
+    expect(res.headers.get("vary")).toBe("Origin, Accept");
+    expect(((await res.json()) as { detail: string }).detail).toBe("read only");
+  });
+
+  it("any other error becomes a private 500 that still carries the middleware's headers", async () => {
+    const logger = captureLogger();
+    const s = await start(
+      withStamp(async () => {
+        throw new Error(SECRET);
+      }),
+      { logger },
+    );
+    const res = await fetch(s.url);
+    expect(res.status).toBe(500);
+    expect(res.headers.get("x-stamp")).toBe("1");
+    expect(await res.text()).toBe("Internal Server Error\n");
+    expect((logger.errors[0]!.rest[0] as Error).message).toBe(SECRET);
+  });
+
+  it("withHeaders returns a copy and leaves the original alone", () => {
+    const original = Glitch.notFound("x", { headers: { A: "1" } });
+    const copy = original.withHeaders({ B: "2" });
+    expect(copy).not.toBe(original);
+    expect(original.headers).toEqual({ A: "1" });
+    expect(copy.headers).toEqual({ A: "1", B: "2" });
+    expect([copy.status, copy.message]).toEqual([404, "x"]);
+  });
+});
+
 describe("orGlitch and ensure", () => {
   it("orGlitch turns a rejection into a Glitch with the context message and the cause kept", async () => {
     const cause = new Error(SECRET);

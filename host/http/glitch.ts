@@ -45,6 +45,31 @@ export class Glitch extends Error {
     this.headers = { ...options?.headers };
   }
 
+  /**
+   * `error` as a Glitch: a Glitch as it is, anything else as a 500 with `error` as its
+   * private cause. For middleware that must add to whatever error response goes out.
+   */
+  static from(error: unknown): Glitch {
+    return error instanceof Glitch ? error : new Glitch(500, undefined, { cause: error });
+  }
+
+  /**
+   * A copy with `headers` added (replacing same-named ones): how middleware puts its
+   * headers (CORS, Vary) on the error responses of the handlers it wraps.
+   *
+   * ```ts
+   * catch (error) { throw Glitch.from(error).withHeaders({ "Access-Control-Allow-Origin": origin }); }
+   * ```
+   */
+  withHeaders(headers: Record<string, string>): Glitch {
+    const merged: Record<string, string> = {};
+    const replaced = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
+    for (const [name, value] of Object.entries(this.headers)) if (!replaced.has(name.toLowerCase())) merged[name] = value;
+    const copy = new Glitch(this.status, this.message, { cause: this.cause, headers: { ...merged, ...headers } });
+    if (this.stack !== undefined) copy.stack = this.stack;
+    return copy;
+  }
+
   /** 400: the request is malformed or invalid. */
   static badRequest(message?: string, options?: GlitchOptions): Glitch {
     return new Glitch(400, message, options);
