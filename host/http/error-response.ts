@@ -27,7 +27,8 @@ export function renderError(error: unknown, accept: string | undefined, verbose:
   const headers = { ...glitch?.headers };
   if (accept === undefined) return { status, headers, contentType: "text/plain; charset=utf-8", body: textBody(message, cause) };
   // The body depends on Accept, so a cache must not reuse it for another Accept.
-  headers["Vary"] = headers["Vary"] ? `${headers["Vary"]}, Accept` : "Accept";
+  const vary = Object.keys(headers).find((name) => name.toLowerCase() === "vary") ?? "Vary";
+  headers[vary] = headers[vary] ? `${headers[vary]}, Accept` : "Accept";
   if (!prefersJson(accept)) return { status, headers, contentType: "text/plain; charset=utf-8", body: textBody(message, cause) };
   const problem: Record<string, unknown> = { type: "about:blank", title: statusText(status), status, detail: message };
   if (cause !== undefined) problem["cause"] = cause;
