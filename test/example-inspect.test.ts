@@ -1,25 +1,17 @@
 // `npm start` (examples/inspect.js) serves, and answers with what the core parsed.
-import { spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startExample, type RunningExample } from "./support/example-process.js";
 
-let child: ChildProcess;
+let app: RunningExample;
 let base = "";
 
 beforeAll(async () => {
-  child = spawn(process.execPath, ["examples/inspect.js"], { env: { ...process.env, PORT: "0" }, stdio: ["ignore", "pipe", "inherit"] });
-  base = await new Promise<string>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`inspect.js exited with ${code}`)));
-    child.stdout!.on("data", (chunk: Buffer) => {
-      const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(chunk.toString());
-      if (m) resolve(`http://127.0.0.1:${m[1]}`);
-    });
-  });
+  app = await startExample("examples/inspect.js");
+  base = app.base;
 });
 
-afterAll(() => {
-  child.kill();
-});
+afterAll(() => app.stop());
 
 function rawRequest(bytes: string): Promise<string> {
   const url = new URL(base);

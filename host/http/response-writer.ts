@@ -322,6 +322,9 @@ export class ResponseWriter {
   }
 
   async #end(trailers: Record<string, string> | undefined): Promise<ResponseWritten> {
+    // A write already failed (the client left, or the body overran its Content-Length):
+    // that failure is the outcome, not the body's shortfall it caused.
+    if (this.#failure) return this.#fail(this.#failure);
     let tail: Uint8Array[] = [];
     if (this.#mode === "chunked") {
       const fields = Object.entries(trailers ?? {}).map(([name, value]) => ({ name, value }));
