@@ -12,3 +12,4 @@ export * from "./connection/index.js";
 export * from "./http/index.js";
 export * from "./core/index.js";
 export * from "./conveniences/access-log/index.js";
+export * from "./conveniences/router/index.js";

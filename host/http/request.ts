@@ -28,6 +28,7 @@ export interface RequestContext {
 }
 
 const EMPTY_TRAILERS = new Headers(Buffer.alloc(0), []);
+const NO_PARAMS: object = Object.freeze({});
 
 /** An HTTP request. */
 export class Request {
@@ -36,6 +37,13 @@ export class Request {
   readonly #context: RequestContext;
   #bodyTaken = false;
   #query: URLSearchParams | undefined;
+  /**
+   * Path parameters (percent-decoded), set by the router for the route that matched; its
+   * handlers see them typed from the pattern (`RoutedRequest`).
+   */
+  params: object = NO_PARAMS;
+  /** The application state of the router whose route matched (see `Router`). */
+  state: unknown = undefined;
 
   /** @internal Requests are made by the connection. */
   constructor(bytes: Buffer, head: RequestHead, source: BodySource, context: RequestContext) {
