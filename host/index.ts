@@ -13,3 +13,4 @@ export * from "./http/index.js";
 export * from "./core/index.js";
 export * from "./conveniences/access-log/index.js";
 export * from "./conveniences/router/index.js";
+export * from "./conveniences/cors/index.js";

@@ -2,9 +2,6 @@
 // Chromium, driven by playwright-core. `.ci/run` installs it; a machine without it fails
 // these tests with a message that says so, rather than skipping them quietly.
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -34,16 +31,11 @@ export async function startBrowser(): Promise<TestBrowser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium package (bash .ci/run does) or set CHROMIUM_PATH`);
   }
-  const profile = await mkdtemp(join(tmpdir(), "tophat-chromium-"));
-  // A persistent-profile launch isn't needed: each test gets a new context; the temp dir is
-  // for Chromium's own crash and cache files so runs don't share state.
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...ARGS, `--user-data-dir=${profile}`] });
+  // Playwright gives the browser a fresh temporary profile, removed when it closes.
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
   return {
     browser,
     context: () => browser.newContext(),
-    close: async () => {
-      await browser.close();
-      await rm(profile, { recursive: true, force: true });
-    },
+    close: () => browser.close(),
   };
 }

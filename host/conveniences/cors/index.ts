@@ -1,0 +1,5 @@
+/**
+ * CORS middleware.
+ * @module
+ */
+export { cors, type CorsOptions, type CorsOrigin } from "./cors.js";
