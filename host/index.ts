@@ -14,3 +14,4 @@ export * from "./core/index.js";
 export * from "./conveniences/access-log/index.js";
 export * from "./conveniences/router/index.js";
 export * from "./conveniences/cors/index.js";
+export * from "./conveniences/identity/index.js";
