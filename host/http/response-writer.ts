@@ -7,6 +7,7 @@
 import type { Core, Field, FramedHead, RequestContext as FramingContext } from "../core/index.js";
 import { ClientClosedError } from "./http-error.js";
 import { mintResponseWritten, type ResponseOutcome, type ResponseWritten } from "./response-written.js";
+import { SseSink, type SseOptions } from "./server-sent-events.js";
 
 /** What a response writes through: implemented by the connection. */
 export interface ResponseChannel {
@@ -26,6 +27,8 @@ export interface ResponseChannel {
   write(chunks: readonly Uint8Array[], last: boolean): Promise<void>;
   /** Bytes of this response the transport confirmed as flushed. */
   flushedBytes(): number;
+  /** Aborts when the client goes away. */
+  signal(): AbortSignal;
   /** The response is over (any outcome); `mustClose` when the connection can't be reused. */
   finished(written: ResponseWritten, mustClose: boolean): void;
 }
@@ -282,6 +285,23 @@ export class ResponseWriter {
         return this.#end(trailers);
       },
     };
+  }
+
+  /**
+   * Starts a server-sent-events stream: status 200 (unless set), `Content-Type:
+   * text/event-stream`, `Cache-Control: no-cache`, the head sent now (so the browser's
+   * `open` fires), and a sink for events. The client's `Last-Event-ID` (when it reconnects)
+   * is `req.headers.get("last-event-id")`.
+   *
+   * ```ts
+   * const events = res.sse();
+   * for (const update of updates) await events.send({ event: "update", id: update.id, data: JSON.stringify(update) });
+   * return events.close();
+   * ```
+   */
+  sse(options: SseOptions = {}): SseSink {
+    this.setHeader("Content-Type", "text/event-stream; charset=utf-8").setHeader("Cache-Control", "no-cache");
+    return new SseSink(this.stream(), this.#channel.signal(), options);
   }
 
   #enqueue(chunks: readonly Uint8Array[], last: boolean): Promise<void> {
