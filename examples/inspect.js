@@ -1,4 +1,4 @@
-// `npm start`: a server that answers every request with what Tophat made of it — method,
+// `npm run inspect`: a server that answers every request with what Tophat made of it — method,
 // target, version, fields, body framing and size — as JSON, and logs one line per
 // response from its ResponseWritten. Requests the core refuses get the library's own
 // error response (try the second command below). Try:

@@ -1,4 +1,4 @@
-// `npm start` (examples/inspect.js) serves, and answers with what the core parsed.
+// `npm run inspect` (examples/inspect.js) serves, and answers with what the core parsed.
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startExample, type RunningExample } from "./support/example-process.js";
