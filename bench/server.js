@@ -3,6 +3,7 @@
 // the other; servers interleaved, 3 rounds, medians; 50 connections, and pipelined ×16.
 // A benchmark, not a test: absolute figures swing ±50% on shared machines; compare ratios.
 import { spawn, execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
@@ -56,6 +57,12 @@ function runWrk(port, load) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/** CPU seconds (user, system) a process has used so far, from /proc (Linux; clock ticks of 10 ms). */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+}
 const results = {};
 for (let round = 1; round <= ROUNDS; round++) {
   for (const scenario of SCENARIOS) {
@@ -64,10 +71,17 @@ for (let round = 1; round <= ROUNDS; round++) {
         const { child, port } = await startServer(name, scenario);
         try {
           runWrk(port, { args: ["-c", "10", "-d", "1s"] }); // warm-up
+          const before = cpuSeconds(child.pid);
           const r = runWrk(port, load);
+          const after = cpuSeconds(child.pid);
+          // Server CPU per request: what the server spends, whatever the load generator
+          // manages; user (JavaScript, Wasm) and system (socket calls) apart.
+          const requests = r.rps * parseDuration(DURATION) / 1000;
+          r.userUs = ((after.user - before.user) * 1e6) / requests;
+          r.systemUs = ((after.system - before.system) * 1e6) / requests;
           const key = `${scenario}|${load.name}|${name}`;
           (results[key] ??= []).push(r);
-          console.error(`round ${round}: ${scenario}, ${load.name}, ${name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99 > 0 ? `${r.p99.toFixed(2)} ms` : "n/a"}`);
+          console.error(`round ${round}: ${scenario}, ${load.name}, ${name}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99 > 0 ? `${r.p99.toFixed(2)} ms` : "n/a"}, server CPU ${r.userUs.toFixed(1)} µs user + ${r.systemUs.toFixed(1)} µs system per request`);
         } finally {
           child.kill();
         }
@@ -76,18 +90,22 @@ for (let round = 1; round <= ROUNDS; round++) {
   }
 }
 
-console.log("| response | load | server | req/s (median) | × node:http | p99 ms (median) |");
-console.log("| --- | --- | --- | --- | --- | --- |");
+// The machine's speed swings between rounds (other tenants), so the ratio is taken within
+// each round, where the servers ran back to back, and the median of those is reported.
+console.log("| response | load | server | req/s (median) | × node:http (median of per-round ratios) | p99 ms (median) | server CPU µs/request, user + system (median) |");
+console.log("| --- | --- | --- | --- | --- | --- | --- |");
 for (const scenario of SCENARIOS) {
   for (const load of LOADS) {
-    const base = median(results[`${scenario}|${load.name}|node-http`].map((r) => r.rps));
+    const base = results[`${scenario}|${load.name}|node-http`];
     for (const name of SERVERS) {
       const rs = results[`${scenario}|${load.name}|${name}`];
       const rps = median(rs.map((r) => r.rps));
+      const ratio = median(rs.map((r, i) => r.rps / base[i].rps));
       // wrk can't time pipelined requests (its percentiles come out as 0): say so.
       const p99 = median(rs.map((r) => r.p99));
       const p99Text = p99 > 0 ? p99.toFixed(2) : "n/a";
-      console.log(`| ${scenario === "json" ? "1 KB JSON" : "hello world"} | ${load.name} | ${name} | ${rps.toFixed(0)} | ${(rps / base).toFixed(2)} | ${p99Text} |`);
+      const cpu = `${median(rs.map((r) => r.userUs)).toFixed(1)} + ${median(rs.map((r) => r.systemUs)).toFixed(1)}`;
+      console.log(`| ${scenario === "json" ? "1 KB JSON" : "hello world"} | ${load.name} | ${name} | ${rps.toFixed(0)} | ${ratio.toFixed(2)} | ${p99Text} | ${cpu} |`);
     }
   }
 }
