@@ -190,6 +190,21 @@ describe("Router registration errors name the pattern", () => {
     [() => new Router().get("/a?x", json(1)), /without \? or #/],
     [() => new Router().on("BAD METHOD", "/a", json(1)), /is not a method/],
     [() => new Router().mount("/x/", new Router()), /trailing \//],
+    [
+      () => {
+        const a = new Router();
+        return a.mount("/self", a);
+      },
+      /a cycle/,
+    ],
+    [
+      () => {
+        const a = new Router();
+        const b = new Router().mount("/a", a);
+        return a.mount("/b", b);
+      },
+      /mount \/b: the router being mounted already contains this one/,
+    ],
   ])("%#", (register, message) => {
     expect(register).toThrow(message);
   });

@@ -70,6 +70,18 @@ export class RouteTree {
     node.mount = mount;
   }
 
+  /** The owners of every tree mounted in this one (directly). */
+  mounted(): object[] {
+    const owners: object[] = [];
+    const visit = (node: Node): void => {
+      if (node.mount) owners.push(node.mount.owner);
+      for (const child of node.statics.values()) visit(child);
+      if (node.param) visit(node.param.node);
+    };
+    visit(this.#root);
+    return owners;
+  }
+
   /**
    * Walks (and builds) the nodes for the segments of `pattern`, up to a final catch-all;
    * returns the node reached and the catch-all segment, if any.
