@@ -220,18 +220,28 @@ export class ResponseWriter {
     }
   }
 
-  /** Sends the response; resolves to what was written. A second send throws. */
-  async send(): Promise<ResponseWritten> {
-    this.#checkOpen();
-    this.#checkFinal();
-    this.#settling = true;
-    const body = this.#body;
-    if (body === undefined || typeof body === "string" || body instanceof Uint8Array) {
-      const length = body === undefined ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
-      const framed = this.#frame(length);
-      this.#started = true;
-      return this.#writeWhole(framed, body, length);
+  /** Sends the response; resolves to what was written. A second send rejects. */
+  send(): Promise<ResponseWritten> {
+    // Not `async`: a whole body then costs one promise less and two fewer microtask turns
+    // per response, which pipelined requests feel. Errors still arrive as rejections.
+    try {
+      this.#checkOpen();
+      this.#checkFinal();
+      this.#settling = true;
+      const body = this.#body;
+      if (body === undefined || typeof body === "string" || body instanceof Uint8Array) {
+        const length = body === undefined ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
+        const framed = this.#frame(length);
+        this.#started = true;
+        return this.#writeWhole(framed, body, length);
+      }
+      return this.#sendStreamed(body);
+    } catch (error) {
+      return Promise.reject(error);
     }
+  }
+
+  async #sendStreamed(body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): Promise<ResponseWritten> {
     const stream = this.stream();
     try {
       if (this.#mode === "none") {
@@ -377,38 +387,44 @@ export class ResponseWriter {
   }
 
   /** Writes a head and a body known up front (`length` bytes; a string is UTF-8). */
-  async #writeWhole(framed: FramedHead, text: string | Uint8Array | undefined, length: number): Promise<ResponseWritten> {
+  #writeWhole(framed: FramedHead, text: string | Uint8Array | undefined, length: number): Promise<ResponseWritten> {
     this.#framed = framed;
     this.#mode = framed.body;
     this.#headBytes = framed.bytes.length;
     const withBody = framed.body !== "none" && text !== undefined && length > 0;
     this.#bodyBytes = withBody ? length : 0;
     this.#firstByteAt = performance.now();
-    try {
-      if (!withBody) {
-        await this.#channel.write([framed.bytes], true);
-      } else if (length <= COALESCE_LIMIT) {
-        // One buffer (text encoded straight into it), one write system call.
-        const one = Buffer.allocUnsafe(framed.bytes.length + length);
-        one.set(framed.bytes);
-        if (typeof text === "string") one.write(text, framed.bytes.length, "utf8");
-        else one.set(text, framed.bytes.length);
-        await this.#channel.write([one], true);
-      } else {
-        const body = typeof text === "string" ? Buffer.from(text) : text;
-        // A large body goes in slices, each after the client took the last: the write
-        // timeout then measures a stalled client, not a slow one.
-        await this.#channel.write([framed.bytes], false);
-        let at = 0;
-        for (; body.length - at > WRITE_SLICE; at += WRITE_SLICE) {
-          await this.#channel.write([body.subarray(at, at + WRITE_SLICE)], false);
-        }
-        await this.#channel.write([body.subarray(at)], true);
-      }
-    } catch (error) {
-      return this.#fail(error);
+    let written: Promise<void>;
+    if (!withBody) {
+      written = this.#channel.write([framed.bytes], true);
+    } else if (length <= COALESCE_LIMIT) {
+      // One buffer (text encoded straight into it), one write system call.
+      const one = Buffer.allocUnsafe(framed.bytes.length + length);
+      one.set(framed.bytes);
+      if (typeof text === "string") one.write(text, framed.bytes.length, "utf8");
+      else one.set(text, framed.bytes.length);
+      written = this.#channel.write([one], true);
+    } else {
+      written = this.#writeSliced(framed, text!);
     }
-    return this.#finish("complete", undefined, false);
+    return written.then(
+      () => this.#finish("complete", undefined, false),
+      (error: unknown) => this.#fail(error),
+    );
+  }
+
+  /**
+   * A large body goes in slices, each after the client took the last: the write timeout
+   * then measures a stalled client, not a slow one.
+   */
+  async #writeSliced(framed: FramedHead, text: string | Uint8Array): Promise<void> {
+    const body = typeof text === "string" ? Buffer.from(text) : text;
+    await this.#channel.write([framed.bytes], false);
+    let at = 0;
+    for (; body.length - at > WRITE_SLICE; at += WRITE_SLICE) {
+      await this.#channel.write([body.subarray(at, at + WRITE_SLICE)], false);
+    }
+    await this.#channel.write([body.subarray(at)], true);
   }
 
   #fail(error: unknown): ResponseWritten {
