@@ -1,6 +1,7 @@
 // Server-sent events over real connections: the wire format byte for byte, heartbeats,
 // headers, validation, backpressure, the client leaving, and the `eventsource` npm client
 // resuming with Last-Event-ID.
+import net from "node:net";
 import { EventSource } from "eventsource";
 import { afterEach, describe, expect, it } from "vitest";
 import { ClientClosedError, formatEvent, serve, type Handler, type ResponseWritten, type Server, type SseSink } from "../host/index.js";
@@ -95,7 +96,7 @@ describe("the event-stream format", () => {
 });
 
 describe("the client leaving, and backpressure", () => {
-  it("closed resolves and signal aborts when the client disconnects; the ResponseWritten says client-closed", async () => {
+  it("closed resolves and signal aborts when the client resets the connection; the ResponseWritten says client-closed", async () => {
     let written: ResponseWritten | undefined;
     let sink: SseSink | undefined;
     const s = await start(async (_req, res) => {
@@ -108,11 +109,32 @@ describe("the client leaving, and backpressure", () => {
     const client = await connectTcp(s.port);
     await client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
     await client.waitForText("data: hello");
-    client.destroy();
+    // A reset: the connection is gone (a FIN alone is a half-close, the next test).
+    (client.stream as net.Socket).resetAndDestroy();
     await until(() => written !== undefined, "the handler to see the client leave", 5_000);
     expect(sink!.signal.aborted).toBe(true);
     expect(written!.outcome).toBe("client-closed");
     await expect(sink!.send({ data: "late" })).rejects.toThrow();
+  });
+
+  it("a client that finishes its side (half-close) has stopped listening: closed resolves at once, without a write", async () => {
+    let written: ResponseWritten | undefined;
+    const s = await start(async (_req, res) => {
+      const sink = res.sse({ heartbeatMs: 0 });
+      await sink.send({ data: "hello" });
+      await sink.closed;
+      written = await sink.close();
+      return written;
+    });
+    const client = await connectTcp(s.port);
+    await client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    await client.waitForText("data: hello");
+    client.end();
+    // The stream ends properly (the last chunk), and the client still gets it.
+    const [r] = await client.responses(1, {}, 2_000);
+    expect(r!.body.toString()).toBe("data: hello\n\n");
+    expect(written!.outcome).toBe("complete");
+    await client.waitEnded();
   });
 
   it("sends stop resolving while the client doesn't read, and reject with ClientClosedError once it's gone", async () => {

@@ -180,6 +180,7 @@ export class Connection {
     this.#eof = true;
     if (this.#closing) return;
     this.#closedBy ??= "client";
+    this.#exchange?.peerFinished();
     this.#wake();
   }
 
@@ -191,6 +192,7 @@ export class Connection {
       if (error && !this.#error) this.#error = error;
     }
     this.#exchange?.abort?.abort(new ClientClosedError("before the response was complete", { cause: error }));
+    this.#exchange?.peerFinished();
     this.#wake();
     this.#markClosed();
   }
@@ -543,6 +545,9 @@ export class Connection {
       },
       get gone(): boolean {
         return connection.#gone;
+      },
+      get finished(): boolean {
+        return connection.#gone || connection.#eof;
       },
       takeBuffered: () => {
         const b = this.#buf;

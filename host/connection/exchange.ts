@@ -22,6 +22,8 @@ export interface ConnectionPort {
   readonly remoteAddress: string | undefined;
   /** The client is gone. */
   readonly gone: boolean;
+  /** The client is gone, or has finished sending (half-closed its side). */
+  readonly finished: boolean;
   takeBuffered(): Buffer;
   putBack(bytes: Buffer): void;
   nextBodyChunk(ex: Exchange): Promise<Buffer | null>;
@@ -52,6 +54,7 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
   /** Bytes of the response the transport confirmed. */
   flushed = 0;
   abort: AbortController | undefined;
+  #finished: AbortController | undefined;
 
   constructor(port: ConnectionPort, head: RequestHead | undefined, startedAt: number) {
     this.#port = port;
@@ -89,7 +92,20 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
     return this.abort.signal;
   }
 
+  /** The connection saw the client finish sending, or leave. */
+  peerFinished(): void {
+    this.#finished?.abort();
+  }
+
   // ---- ResponseChannel -----------------------------------------------------------------
+
+  peerFinishedSignal(): AbortSignal {
+    if (!this.#finished) {
+      this.#finished = new AbortController();
+      if (this.#port.finished) this.#finished.abort();
+    }
+    return this.#finished.signal;
+  }
 
   get core(): Core {
     return this.#port.core;

@@ -29,6 +29,11 @@ export interface ResponseChannel {
   flushedBytes(): number;
   /** Aborts when the client goes away. */
   signal(): AbortSignal;
+  /**
+   * Aborts when the client goes away or finishes sending (half-closes): it will send no
+   * more requests. A response that only streams to it (server-sent events) is then over.
+   */
+  peerFinishedSignal(): AbortSignal;
   /** The response is over (any outcome); `mustClose` when the connection can't be reused. */
   finished(written: ResponseWritten, mustClose: boolean): void;
 }
@@ -311,7 +316,7 @@ export class ResponseWriter {
    */
   sse(options: SseOptions = {}): SseSink {
     this.setHeader("Content-Type", "text/event-stream; charset=utf-8").setHeader("Cache-Control", "no-cache");
-    return new SseSink(this.stream(), this.#channel.signal(), options);
+    return new SseSink(this.stream(), this.#channel.signal(), this.#channel.peerFinishedSignal(), options);
   }
 
   #enqueue(chunks: readonly Uint8Array[], last: boolean): Promise<void> {

@@ -39,28 +39,36 @@ export class SseSink {
   readonly #closed: Promise<void>;
   readonly #signal: AbortSignal;
 
-  /** @internal Made by `ResponseWriter.sse()`. */
-  constructor(body: BodyStream, clientGone: AbortSignal, options: SseOptions) {
+  /**
+   * @internal Made by `ResponseWriter.sse()`. `clientGone` aborts when the connection is
+   * gone; `clientDone` also when the client half-closed it, which for an event stream
+   * (a client that only listens) means it stopped listening.
+   */
+  constructor(body: BodyStream, clientGone: AbortSignal, clientDone: AbortSignal, options: SseOptions) {
     this.#body = body;
     this.#signal = clientGone;
     const heartbeatMs = options.heartbeatMs ?? 15_000;
     if (!Number.isFinite(heartbeatMs) || heartbeatMs < 0) throw new RangeError(`sse: heartbeatMs must be ≥ 0, got ${heartbeatMs}`);
     this.#heartbeatMs = heartbeatMs;
     this.#closed = new Promise((resolve) => {
-      if (clientGone.aborted) resolve();
-      else clientGone.addEventListener("abort", () => resolve(), { once: true });
+      if (clientDone.aborted) resolve();
+      else clientDone.addEventListener("abort", () => resolve(), { once: true });
     });
     void this.#closed.then(() => this.#stopHeartbeat());
     if (options.retryMs !== undefined) void this.#write(`retry: ${checkRetry(options.retryMs)}\n\n`).catch(() => this.#stopHeartbeat());
     this.#armHeartbeat();
   }
 
-  /** Resolves when the client disconnects (or `close()` ended the stream). */
+  /**
+   * Resolves when the client disconnects or finishes its side of the connection (or
+   * `close()` ended the stream). A client that leaves without a FIN or a reset (a pulled
+   * cable) is noticed at the next failed write: keep heartbeats on.
+   */
   get closed(): Promise<void> {
     return this.#ended ? Promise.race([this.#closed, this.#ended.then(() => undefined)]) : this.#closed;
   }
 
-  /** Aborts when the client disconnects. */
+  /** Aborts when the connection to the client is gone. */
   get signal(): AbortSignal {
     return this.#signal;
   }
