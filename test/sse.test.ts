@@ -6,7 +6,7 @@ import { EventSource } from "eventsource";
 import { afterEach, describe, expect, it } from "vitest";
 import { ClientClosedError, formatEvent, serve, type Handler, type ResponseWritten, type Server, type SseSink } from "../host/index.js";
 import { startEventServer, type EventServer } from "./support/sse-server.js";
-import { connectTcp, header, until } from "./support/server-harness.js";
+import { connectTcp, header, until, type RawClient } from "./support/server-harness.js";
 
 let server: Server | undefined;
 let events: EventServer | undefined;
@@ -96,11 +96,12 @@ describe("the event-stream format", () => {
 });
 
 describe("the client leaving, and backpressure", () => {
-  it("closed resolves and signal aborts when the client resets the connection; the ResponseWritten says client-closed", async () => {
+  /** A stream that says hello, then waits for the client to stop listening; returns the client. */
+  async function helloUntilClosed(heartbeatMs: number): Promise<{ client: RawClient; sink: () => SseSink | undefined; written: () => ResponseWritten | undefined }> {
     let written: ResponseWritten | undefined;
     let sink: SseSink | undefined;
     const s = await start(async (_req, res) => {
-      sink = res.sse({ heartbeatMs: 30 });
+      sink = res.sse({ heartbeatMs });
       await sink.send({ data: "hello" });
       await sink.closed;
       written = await sink.close();
@@ -109,31 +110,26 @@ describe("the client leaving, and backpressure", () => {
     const client = await connectTcp(s.port);
     await client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
     await client.waitForText("data: hello");
+    return { client, sink: () => sink, written: () => written };
+  }
+
+  it("closed resolves and signal aborts when the client resets the connection; the ResponseWritten says client-closed", async () => {
+    const { client, sink, written } = await helloUntilClosed(30);
     // A reset: the connection is gone (a FIN alone is a half-close, the next test).
     (client.stream as net.Socket).resetAndDestroy();
-    await until(() => written !== undefined, "the handler to see the client leave", 5_000);
-    expect(sink!.signal.aborted).toBe(true);
-    expect(written!.outcome).toBe("client-closed");
-    await expect(sink!.send({ data: "late" })).rejects.toThrow();
+    await until(() => written() !== undefined, "the handler to see the client leave", 5_000);
+    expect(sink()!.signal.aborted).toBe(true);
+    expect(written()!.outcome).toBe("client-closed");
+    await expect(sink()!.send({ data: "late" })).rejects.toThrow();
   });
 
   it("a client that finishes its side (half-close) has stopped listening: closed resolves at once, without a write", async () => {
-    let written: ResponseWritten | undefined;
-    const s = await start(async (_req, res) => {
-      const sink = res.sse({ heartbeatMs: 0 });
-      await sink.send({ data: "hello" });
-      await sink.closed;
-      written = await sink.close();
-      return written;
-    });
-    const client = await connectTcp(s.port);
-    await client.write("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
-    await client.waitForText("data: hello");
+    const { client, written } = await helloUntilClosed(0);
     client.end();
     // The stream ends properly (the last chunk), and the client still gets it.
     const [r] = await client.responses(1, {}, 2_000);
     expect(r!.body.toString()).toBe("data: hello\n\n");
-    expect(written!.outcome).toBe("complete");
+    expect(written()!.outcome).toBe("complete");
     await client.waitEnded();
   });
 
