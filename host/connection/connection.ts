@@ -267,17 +267,27 @@ export class Connection {
 
   // ---- one request --------------------------------------------------------------------
 
-  /** Serves one request; false when the connection should close. */
-  async #serveOne(first: boolean): Promise<boolean> {
+  /**
+   * Serves one request; false when the connection should close. Not `async`: a pipelined
+   * request whose head is already buffered goes straight to its exchange, without a
+   * promise and a microtask turn of its own.
+   */
+  #serveOne(first: boolean): Promise<boolean> {
     this.#idle = true;
     // Pipelined requests are parsed straight from the buffer; only a partial head waits.
-    if (this.#buf.length > 0) this.#requestStart = performance.now();
-    const read = (this.#buf.length > 0 ? this.#parseBuffered(this.#buf) : undefined) ?? (await this.#readHead(first));
+    if (this.#buf.length > 0) {
+      this.#requestStart = performance.now();
+      const read = this.#parseBuffered(this.#buf);
+      if (read) return this.#serveRead(read);
+    }
+    return this.#readHead(first).then((read) => this.#serveRead(read));
+  }
+
+  #serveRead(read: HeadResult): Promise<boolean> {
     this.#idle = false;
-    if (read.kind === "end") return false;
+    if (read.kind === "end") return Promise.resolve(false);
     if (read.kind === "reject") {
-      await this.#sendError(new Glitch(read.status, `${statusText(read.status)} (${read.detail})`), undefined);
-      return false;
+      return this.#sendError(new Glitch(read.status, `${statusText(read.status)} (${read.detail})`), undefined).then(() => false);
     }
     this.#requests++;
     return this.#exchangeWith(read.head, read.bytes);
