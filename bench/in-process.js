@@ -5,12 +5,15 @@
 // response bytes that come back; the next batch goes in when the last one is answered.
 // Tophat gets the socket through accept(), node:http through `server.emit("connection")`.
 // Reports µs per request (median of 5 runs) for hello world and the ~1 KB JSON response.
+// BATCH=1 sends one request per turn (the shape of the 50-connection load); ONLY=tophat
+// runs one server (for profiling). The "raw floor" row is no HTTP server: it counts heads
+// and writes a fixed reply, the least any server over this socket could cost.
 import http from "node:http";
 import { Duplex } from "node:stream";
 import { accept } from "../dist/host/index.js";
 import { HELLO, JSON_DOC } from "./servers/payload.js";
 
-const BATCH = 16;
+const BATCH = Number(process.env.BATCH ?? 16);
 const REQUESTS = Number(process.env.REQUESTS ?? 200_000);
 const REQUEST = "GET /hello HTTP/1.1\r\nHost: bench\r\nUser-Agent: in-process\r\nAccept: */*\r\n\r\n";
 const BATCH_BYTES = Buffer.from(REQUEST.repeat(BATCH));
@@ -103,6 +106,18 @@ const servers = {
     });
     return (socket) => server.emit("connection", socket);
   },
+  // A floor, not a server: counts request heads in each chunk and writes a fixed reply per head.
+  "raw floor": (scenario) => {
+    const body = scenario === "json" ? JSON.stringify(JSON_DOC) : HELLO;
+    const type = scenario === "json" ? "application/json" : "text/plain; charset=utf-8";
+    const reply = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nDate: ${new Date().toUTCString()}\r\n\r\n${body}`);
+    return (socket) =>
+      socket.on("data", (chunk) => {
+        let heads = 0;
+        for (let i = chunk.indexOf("\r\n\r\n"); i !== -1; i = chunk.indexOf("\r\n\r\n", i + 4)) heads++;
+        socket.write(heads === 1 ? reply : Buffer.concat(Array.from({ length: heads }, () => reply)));
+      });
+  },
 };
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -110,7 +125,7 @@ console.log(`in-process, ${BATCH} pipelined requests per batch, ${REQUESTS} requ
 console.log("| response | server | µs per request | × node:http (time) |\n| --- | --- | --- | --- |");
 for (const scenario of ["hello", "json"]) {
   const results = {};
-  const connects = Object.fromEntries(Object.entries(servers).map(([name, make]) => [name, make(scenario)]));
+  const connects = Object.fromEntries(Object.entries(servers).filter(([name]) => !process.env.ONLY || name === process.env.ONLY).map(([name, make]) => [name, make(scenario)]));
   const sizes = {};
   for (const [name, connect] of Object.entries(connects)) {
     sizes[name] = await responseSize(connect);
@@ -120,7 +135,7 @@ for (const scenario of ["hello", "json"]) {
   for (let run = 0; run < 5; run++) {
     for (const [name, connect] of Object.entries(connects)) results[name].push(((await drive(connect, REQUESTS, sizes[name])) * 1000) / REQUESTS);
   }
-  const base = median(results["node-http"]);
+  const base = median(results["node-http"] ?? [NaN]);
   for (const [name, xs] of Object.entries(results)) console.log(`| ${scenario} | ${name} | ${median(xs).toFixed(2)} | ${(base / median(xs)).toFixed(2)} |`);
 }
 process.exit(0);

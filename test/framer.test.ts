@@ -14,7 +14,7 @@ import {
   type RequestContext,
   type ResponseHead,
 } from "../host/index.js";
-import { jcoResponseHead, loadJco, normalizeJcoFrame } from "./support/normalize.js";
+import { jcoResponseHead, loadJco, normalizeFrame, normalizeJcoFrame } from "./support/normalize.js";
 
 const core = Core.load();
 const DATE = "Sun, 06 Nov 1994 08:49:37 GMT";
@@ -661,6 +661,56 @@ describe("RFC corners", () => {
     const jco = await loadJco();
     const out = normalizeJcoFrame(jco.frameHead({ ...jcoResponseHead({ status: 200, headers: [] }), bodyLength: 2n ** 53n }, ctx11, undefined));
     expect(out).toEqual({ tag: "invalid", val: { reason: "bad-content-length", headerIndex: null } });
+  });
+});
+
+// ---- the binding's memo of the last head ----------------------------------------------
+
+describe("frameHead's memo (the same inputs as the last call skip the core)", () => {
+  it("answers every call as the core does, for runs of equal and nearly equal heads", async () => {
+    const jco = await loadJco();
+    const mine = Core.load();
+    // Small pools, so that consecutive draws are often equal (memo hits) or differ in one
+    // input only (status, one field's name or value, the length, a flag, the date).
+    const head = fc.record({
+      status: fc.constantFrom(200, 204, 304, 404, 500),
+      reason: fc.constantFrom(undefined, "Fine"),
+      headers: fc.array(fc.record({ name: fc.constantFrom("Content-Type", "X-A", "Connection", "Content-Length"), value: fc.constantFrom("text/plain", "close", "13", "0") }), { maxLength: 3 }),
+      bodyLength: fc.constantFrom(undefined, 0, 13),
+    });
+    const context = fc.record({ head: fc.boolean(), http10: fc.boolean(), close: fc.boolean() });
+    const call = fc.tuple(head, context, fc.constantFrom(undefined, DATE, "Mon, 07 Nov 1994 08:49:37 GMT"));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(call, fc.nat(3)), { minLength: 1, maxLength: 12 }), (calls) => {
+        let previous: [ResponseHead, RequestContext, string | undefined] | undefined;
+        for (const [drawn, repeat] of calls) {
+          // repeat 0: the previous call's inputs again, as fresh objects (a memo hit).
+          const [response, request, date] = repeat === 0 && previous ? structuredClone(previous) : drawn;
+          const expected = normalizeJcoFrame(jco.frameHead(jcoResponseHead(response), request, date));
+          expect(normalizeFrame(mine.frameHead(response, request, date))).toEqual(expected);
+          previous = [response, request, date];
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("frames again when the caller changed the header list it framed from", () => {
+    const headers: Field[] = [h("X-A", "1")];
+    const first = latin1(framed({ status: 200, headers, bodyLength: 0 }).bytes);
+    headers[0]!.value = "2";
+    headers.push(h("X-B", "3"));
+    const second = latin1(framed({ status: 200, headers, bodyLength: 0 }).bytes);
+    expect(first).toBe("HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 0\r\n\r\n");
+    expect(second).toBe("HTTP/1.1 200 OK\r\nX-A: 2\r\nX-B: 3\r\nContent-Length: 0\r\n\r\n");
+  });
+
+  it("hands out a frozen outcome on a hit, so one caller can't change another's head", () => {
+    const response = { status: 200, headers: [h("X-A", "1")], bodyLength: 5 };
+    core.frameHead(response, HTTP11, DATE);
+    const hit = core.frameHead({ ...response, headers: [h("X-A", "1")] }, HTTP11, DATE);
+    expect(Object.isFrozen(hit)).toBe(true);
+    if (hit.tag === "head") expect(Object.isFrozen(hit.val)).toBe(true);
   });
 });
 

@@ -38,16 +38,25 @@ describe.each(MODES)("errors via %s", (mode: Mode) => {
       c.destroy();
     });
 
-    it("a throw before sending, with more requests pipelined behind it → 500, then the rest are served", async () => {
-      const s = await start(async (req, res) => {
+    const throwing: [string, Handler][] = [
+      ["an async handler rejects", async (req, res) => {
         if (req.path === "/boom") throw new Error(SECRET);
         return res.setText(req.path).send();
-      });
+      }],
+      ["a handler that isn't async throws synchronously", (req, res) => {
+        if (req.path === "/boom") throw new Error(SECRET);
+        return res.setText(req.path).send();
+      }],
+    ];
+    it.each(throwing)("%s before sending, with more requests pipelined behind it → 500, then the rest are served", async (_name, handler) => {
+      const s = await start(handler);
       const c = await s.connect();
       await c.write(get("/a") + get("/boom") + get("/b"));
       const rs = await c.responses(3);
       expect(rs.map((r) => r.status)).toEqual([200, 500, 200]);
       expect(rs[2]!.body.toString()).toBe("/b");
+      expect(c.text).not.toContain("hunter2");
+      expect(s.log.errors.some((e) => e.rest.some((x) => x instanceof Error && x.message === SECRET))).toBe(true);
       c.destroy();
     });
 

@@ -24,9 +24,12 @@ const expectedHash = (() => {
 /**
  * Limits for 50 MB moved, on live memory (sampled after full GCs every 50 ms): well under
  * it. Without the GCs, garbage read buffers alone reach 25–30 MiB before V8 collects them.
+ * RSS also counts what the allocator keeps after those GCs (the client in this process
+ * included): 15–27 MiB alone, 32 when the other suites run beside it; the control that
+ * holds the body reaches 50, so 40 still tells the two apart.
  */
 const MAX_ARRAY_BUFFERS_MIB = 8;
-const MAX_RSS_MIB = 32;
+const MAX_RSS_MIB = 40;
 
 let server: Server;
 const reported: ResponseWritten[] = [];

@@ -49,6 +49,21 @@ describe.each(MODES)("responses via %s", (mode: Mode) => {
       );
     });
 
+    it("the Date field is the current second, also for identical responses a second apart (its cache and the framer's memo move on)", async () => {
+      const dates: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const before = Math.floor(Date.now() / 1000) * 1000;
+        const r = await one(async (_req, res) => res.setText("same").send());
+        const after = Date.now();
+        const date = Date.parse(header(r, "date")!);
+        expect(date).toBeGreaterThanOrEqual(before);
+        expect(date).toBeLessThanOrEqual(after);
+        dates.push(date);
+        await sleep(600);
+      }
+      expect(new Set(dates).size).toBeGreaterThan(1);
+    });
+
     it("setJson with the JSON content type", async () => {
       const r = await one(async (_req, res) => res.setJson({ a: 1, b: [true, null] }).send());
       expect(header(r, "content-type")).toBe("application/json");

@@ -141,8 +141,12 @@ export class Connection {
       close: (error) => this.#onClose(error),
     });
     try {
-      let first = true;
-      while (await this.#serveOne(first)) first = false;
+      // A request served without waiting (its head was buffered and its handler handed
+      // its response off before returning) answers a plain boolean: no promise, no turn.
+      for (let first = true; ; first = false) {
+        const more = this.#serveOne(first);
+        if (!(typeof more === "boolean" ? more : await more)) break;
+      }
     } catch (error) {
       // Anything reaching here is a bug in the library, not the client's doing.
       this.#error = error instanceof Error ? error : new Error(String(error));
@@ -269,28 +273,29 @@ export class Connection {
 
   /**
    * Serves one request; false when the connection should close. Not `async`: a pipelined
-   * request whose head is already buffered goes straight to its exchange, without a
-   * promise and a microtask turn of its own.
+   * request whose head is already buffered goes straight to its exchange, and when its
+   * response is handed off synchronously the answer is a plain boolean.
    */
-  #serveOne(first: boolean): Promise<boolean> {
+  #serveOne(first: boolean): boolean | Promise<boolean> {
     this.#idle = true;
     // Pipelined requests are parsed straight from the buffer; only a partial head waits.
     if (this.#buf.length > 0) {
-      this.#requestStart = performance.now();
+      const now = (this.#requestStart = performance.now());
       const read = this.#parseBuffered(this.#buf);
-      if (read) return this.#serveRead(read);
+      if (read) return this.#serveRead(read, now);
     }
-    return this.#readHead(first).then((read) => this.#serveRead(read));
+    return this.#readHead(first).then((read) => this.#serveRead(read, performance.now()));
   }
 
-  #serveRead(read: HeadResult): Promise<boolean> {
+  /** Serves what reading a head gave; `headAt` is when the head was complete. */
+  #serveRead(read: HeadResult, headAt: number): boolean | Promise<boolean> {
     this.#idle = false;
-    if (read.kind === "end") return Promise.resolve(false);
+    if (read.kind === "end") return false;
     if (read.kind === "reject") {
       return this.#sendError(new Glitch(read.status, `${statusText(read.status)} (${read.detail})`), undefined).then(() => false);
     }
     this.#requests++;
-    return this.#exchangeWith(read.head, read.bytes);
+    return this.#exchangeWith(read.head, read.bytes, headAt);
   }
 
   /** Parses `buf` (the received, unconsumed bytes) as a request head; undefined when it is incomplete. */
@@ -367,9 +372,8 @@ export class Connection {
     }
   }
 
-  async #exchangeWith(head: RequestHead, bytes: Buffer): Promise<boolean> {
+  #exchangeWith(head: RequestHead, bytes: Buffer, startedAt: number): boolean | Promise<boolean> {
     const o = this.#options;
-    const startedAt = performance.now();
     const ex = new Exchange(this.#port, head, startedAt);
     ex.requestStart = this.#requestStart || startedAt;
     const body = (ex.body = new BodyReader(head, ex, this.#core, this.#limits));
@@ -381,44 +385,65 @@ export class Connection {
 
     // The next request may start once this response is handed to the transport: a
     // handler's code after `await res.send()` (which waits for the flush) overlaps it.
+    // Whichever comes first moves the connection on: the handler settles, or its response
+    // is handed off.
     let outcome: HandlerOutcome | undefined;
-    let wake: (() => void) | undefined;
-    // Whichever comes first: the handler settles, or its response is handed off.
-    const step = new Promise<void>((resolve) => (wake = resolve));
-    ex.onHandedOff = wake;
-    this.#handler(req, res).then(
-      (value) => {
-        outcome = { ok: true, value };
-        if (ex.handedOff && wake === undefined) this.#checkLateOutcome(outcome, res, req);
-        wake?.();
-      },
-      (error: unknown) => {
-        outcome = { ok: false, error };
-        if (ex.handedOff && wake === undefined) this.#checkLateOutcome(outcome, res, req);
-        wake?.();
-      },
+    let step: (() => void) | undefined;
+    let movedOn = false;
+    const settled = (o: HandlerOutcome): void => {
+      outcome = o;
+      if (!movedOn) step?.();
+      else if (ex.handedOff) this.#checkLateOutcome(o, res, req);
+    };
+    let answer: Promise<ResponseWritten>;
+    try {
+      answer = this.#handler(req, res);
+    } catch (error) {
+      // A handler that isn't `async` may throw instead of rejecting.
+      answer = Promise.reject(error);
+    }
+    answer.then(
+      (value) => settled({ ok: true, value }),
+      (error: unknown) => settled({ ok: false, error }),
     );
-    await step;
-    wake = undefined;
-    if (outcome !== undefined && !(await this.#afterHandler(outcome, res, ex))) return false;
-    this.#exchange = undefined;
+    // The common case: the handler sent its whole response before returning. Its outcome
+    // can't be known yet (settling takes a microtask at least).
+    if (ex.handedOff) {
+      movedOn = true;
+      return this.#afterExchange(ex);
+    }
+    return new Promise<void>((resolve) => (step = ex.onHandedOff = resolve)).then(() => {
+      movedOn = true;
+      if (outcome === undefined) return this.#afterExchange(ex);
+      return this.#afterHandler(outcome, res, ex).then((ok) => ok && this.#afterExchange(ex));
+    });
+  }
 
+  /** After a response was handed off: whether the connection serves another request. */
+  #afterExchange(ex: Exchange): boolean | Promise<boolean> {
+    this.#exchange = undefined;
     if (ex.mustClose || this.#gone) return false;
     // A client that sends requests but doesn't read the responses: wait until it reads
     // before answering more, so responses can't pile up in memory.
     if (this.#transport.needsDrain) {
-      try {
-        await this.#drained();
-      } catch (error) {
-        if (error instanceof ClientClosedError) return false;
-        throw error;
-      }
+      return this.#drained().then(
+        () => this.#afterDrained(ex),
+        (error: unknown) => {
+          if (error instanceof ClientClosedError) return false;
+          throw error;
+        },
+      );
     }
+    return this.#afterDrained(ex);
+  }
+
+  #afterDrained(ex: Exchange): boolean | Promise<boolean> {
+    const body = ex.body!;
     if (!body.complete) {
       // A body the handler didn't read: skip it (up to a limit) so the next request
       // starts where it should — unless the client is still waiting for 100 Continue.
-      if (head.expectContinue && !ex.continueSent) return false;
-      if (!(await body.skip(o.maxDrainBytes))) return false;
+      if (ex.head!.expectContinue && !ex.continueSent) return false;
+      return body.skip(this.#options.maxDrainBytes).then((skipped) => skipped && !this.#shuttingDown);
     }
     return !this.#shuttingDown;
   }

@@ -1,16 +1,19 @@
 /**
- * The Date field value (IMF-fixdate), formatted at most once per second.
+ * The Date field value (IMF-fixdate), formatted once per second: a timer forgets it at
+ * the next second's boundary, so a response asks for no clock at all.
  * @module
  */
 let cached = "";
-let cachedSecond = -1;
 
 export function httpDate(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== cachedSecond) {
-    cachedSecond = second;
-    cached = new Date(second * 1000).toUTCString();
+  if (cached === "") {
+    const now = Date.now();
+    cached = new Date(now).toUTCString();
+    setTimeout(forget, 1000 - (now % 1000)).unref();
   }
   return cached;
+}
+
+function forget(): void {
+  cached = "";
 }

@@ -145,6 +145,11 @@ export class ResponseWriter {
     return this;
   }
 
+  /** A Content-Type of the library's own (known valid), unless the handler set one. */
+  #defaultType(value: string): void {
+    if (this.#indexOf("content-type") < 0) this.#headers.push({ name: "Content-Type", value });
+  }
+
   #indexOf(name: string): number {
     const headers = this.#headers;
     for (let i = 0; i < headers.length; i++) {
@@ -186,7 +191,8 @@ export class ResponseWriter {
 
   /** A text body, `text/plain; charset=utf-8` unless a Content-Type is set. */
   setText(text: string): this {
-    if (this.getHeader("content-type") === undefined) this.setHeader("Content-Type", "text/plain; charset=utf-8");
+    this.#checkOpen();
+    this.#defaultType("text/plain; charset=utf-8");
     return this.setBody(text);
   }
 
@@ -194,7 +200,8 @@ export class ResponseWriter {
   setJson(value: unknown): this {
     const text = JSON.stringify(value);
     if (text === undefined) throw new TypeError("setJson: the value has no JSON form");
-    if (this.getHeader("content-type") === undefined) this.setHeader("Content-Type", "application/json");
+    this.#checkOpen();
+    this.#defaultType("application/json");
     return this.setBody(text);
   }
 
