@@ -10,7 +10,8 @@ import path from "node:path";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DURATION = process.env.DURATION ?? "5s";
-const SERVERS = ["node-http", "fastify", "tophat"];
+// raw-floor is no HTTP server: the ceiling net.Socket, the kernel and wrk set (see its file).
+const SERVERS = (process.env.SERVERS ?? "node-http,fastify,tophat,raw-floor").split(",");
 const SCENARIOS = ["hello", "json"];
 const LOADS = [
   { name: "50 connections", args: ["-c", "50"] },

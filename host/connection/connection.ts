@@ -595,6 +595,7 @@ export class Connection {
       nextBodyChunk: (ex) => this.#nextBodyChunk(ex),
       sendContinue: (ex) => this.#sendContinue(ex),
       write: (ex, chunks, last) => this.#write(ex, chunks, last),
+      writeLast: (ex, chunks, done) => this.#writeLast(ex, chunks, done),
       responded: (ex, written) => {
         const onResponse = this.#options.onResponse;
         if (!onResponse) return;
@@ -608,30 +609,16 @@ export class Connection {
   }
 
   #write(ex: Exchange, chunks: readonly Uint8Array[], last: boolean): Promise<void> {
+    if (last) {
+      return new Promise((resolve, reject) => this.#writeLast(ex, chunks, (error) => (error ? reject(error) : resolve())));
+    }
     const transport = this.#transport;
     if (this.#gone || transport.destroyed) {
       return Promise.reject(new ClientClosedError("before the response was complete", { cause: this.#goneError }));
     }
-    const list = chunks.length > 0 ? chunks : [EMPTY];
     let size = 0;
-    for (const c of list) size += c.length;
-    if (last) {
-      ex.handOff();
-      return new Promise((resolve, reject) => {
-        const ok = transport.write(list, (error) => {
-          this.#writeDeadline = Infinity;
-          if (error) {
-            reject(new ClientClosedError("before the response was complete", { cause: error }));
-            return;
-          }
-          ex.flushed += size;
-          this.#bytesWritten += size;
-          resolve();
-        });
-        if (!ok) this.#watchWrite();
-      });
-    }
-    const ok = transport.write(list, (error) => {
+    for (const c of chunks) size += c.length;
+    const ok = transport.write(chunks.length > 0 ? chunks : [EMPTY], (error) => {
       // A failed write also closes the transport, which the response learns at its next write.
       if (error) return;
       ex.flushed += size;
@@ -639,6 +626,29 @@ export class Connection {
     });
     if (ok) return Promise.resolve();
     return this.#drained();
+  }
+
+  /** Writes a response's last chunks and hands the response off; `done` once they are flushed. */
+  #writeLast(ex: Exchange, chunks: readonly Uint8Array[], done: (error: Error | undefined) => void): void {
+    const transport = this.#transport;
+    if (this.#gone || transport.destroyed) {
+      done(new ClientClosedError("before the response was complete", { cause: this.#goneError }));
+      return;
+    }
+    let size = 0;
+    for (const c of chunks) size += c.length;
+    ex.handOff();
+    const ok = transport.write(chunks.length > 0 ? chunks : [EMPTY], (error) => {
+      this.#writeDeadline = Infinity;
+      if (error) {
+        done(new ClientClosedError("before the response was complete", { cause: error }));
+        return;
+      }
+      ex.flushed += size;
+      this.#bytesWritten += size;
+      done(undefined);
+    });
+    if (!ok) this.#watchWrite();
   }
 
   /** Arms the write deadline while a write waits on the client. */

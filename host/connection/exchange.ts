@@ -29,6 +29,7 @@ export interface ConnectionPort {
   nextBodyChunk(ex: Exchange): Promise<Buffer | null>;
   sendContinue(ex: Exchange): void;
   write(ex: Exchange, chunks: readonly Uint8Array[], last: boolean): Promise<void>;
+  writeLast(ex: Exchange, chunks: readonly Uint8Array[], done: (error: Error | undefined) => void): void;
   /** The response is over: report it (onResponse). */
   responded(ex: Exchange, written: ResponseWritten): void;
 }
@@ -141,6 +142,10 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
 
   write(chunks: readonly Uint8Array[], last: boolean): Promise<void> {
     return this.#port.write(this, chunks, last);
+  }
+
+  writeLast(chunks: readonly Uint8Array[], done: (error: Error | undefined) => void): void {
+    this.#port.writeLast(this, chunks, done);
   }
 
   flushedBytes(): number {

@@ -25,6 +25,12 @@ export interface ResponseChannel {
    * transport can take more. Rejects with `ClientClosedError` when the client is gone.
    */
   write(chunks: readonly Uint8Array[], last: boolean): Promise<void>;
+  /**
+   * Writes a response's last chunks; `done` is called once they are flushed, or with a
+   * `ClientClosedError` when the client is gone. (A callback, not a promise: a whole
+   * response then costs one promise, the one `send()` returns.)
+   */
+  writeLast(chunks: readonly Uint8Array[], done: (error: Error | undefined) => void): void;
   /** Bytes of this response the transport confirmed as flushed. */
   flushedBytes(): number;
   /** Aborts when the client goes away. */
@@ -406,22 +412,24 @@ export class ResponseWriter {
     const withBody = framed.body !== "none" && text !== undefined && length > 0;
     this.#bodyBytes = withBody ? length : 0;
     this.#firstByteAt = performance.now();
-    let written: Promise<void>;
+    let one: Uint8Array;
     if (!withBody) {
-      written = this.#channel.write([framed.bytes], true);
+      one = framed.bytes;
     } else if (length <= COALESCE_LIMIT) {
       // One buffer (text encoded straight into it), one write system call.
-      const one = Buffer.allocUnsafe(framed.bytes.length + length);
-      one.set(framed.bytes);
-      if (typeof text === "string") one.write(text, framed.bytes.length, "utf8");
-      else one.set(text, framed.bytes.length);
-      written = this.#channel.write([one], true);
+      const buffer = Buffer.allocUnsafe(framed.bytes.length + length);
+      buffer.set(framed.bytes);
+      if (typeof text === "string") buffer.write(text, framed.bytes.length, "utf8");
+      else buffer.set(text, framed.bytes.length);
+      one = buffer;
     } else {
-      written = this.#writeSliced(framed, text!);
+      return this.#writeSliced(framed, text!).then(
+        () => this.#finish("complete", undefined, false),
+        (error: unknown) => this.#fail(error),
+      );
     }
-    return written.then(
-      () => this.#finish("complete", undefined, false),
-      (error: unknown) => this.#fail(error),
+    return new Promise((resolve) =>
+      this.#channel.writeLast([one], (error) => resolve(error ? this.#fail(error) : this.#finish("complete", undefined, false))),
     );
   }
 
