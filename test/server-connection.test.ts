@@ -107,6 +107,21 @@ describe.each(MODES)("connections via %s", (mode: Mode) => {
       c.destroy();
     });
 
+    it("finds heads of every size among pipelined ones: small, over 2 KiB, and ending right at or across the 2 KiB mark", async () => {
+      const s = await start(async (req, res) => res.setText(`${req.path} ${req.headers.get("x-pad")?.length ?? 0}`).send());
+      const padded = (path: string, pad: number): string => get(path, `X-Pad: ${"p".repeat(pad)}\r\n`);
+      const base = padded("/b", 0).length - 0;
+      // /b's head ends exactly at byte 2048 of the batch (after /a); /c's crosses it; /d is 5 KiB.
+      const a = get("/a");
+      const batch = [a, padded("/b", 2048 - a.length - base), padded("/c", 100), padded("/d", 5000), get("/e")];
+      const c = await s.connect();
+      await c.write(batch.join(""));
+      const rs = await c.responses(5);
+      expect(rs.map((r) => r.body.toString())).toEqual(["/a 0", `/b ${2048 - a.length - base}`, "/c 100", "/d 5000", "/e 0"]);
+      expect(a.length + batch[1]!.length).toBe(2048);
+      c.destroy();
+    });
+
     it("keeps streamed (chunked) responses to pipelined requests whole and in order", async () => {
       const s = await start(async (req, res) => {
         const body = res.stream();

@@ -37,6 +37,8 @@ const HIGH_WATER = 64 * 1024;
 /** How long a closing connection keeps reading (and discarding) so its last response isn't lost to a reset. */
 const LINGER_MS = 2_000;
 const EMPTY = Buffer.alloc(0);
+/** Bytes of a buffer holding several requests that a head is first looked for in. */
+const FIRST_PARSE_WINDOW = 2048;
 
 type ReadDeadline = "idle" | "head" | "body";
 
@@ -303,7 +305,11 @@ export class Connection {
     const max = this.#limits.maxHeadBytes;
     let out;
     try {
-      out = this.#core.parseHead(buf.length > max ? buf.subarray(0, max) : buf, this.#limits);
+      // The core gets a copy of what it parses: with many requests buffered (pipelining),
+      // try a window that holds most heads before copying up to the limit.
+      const window = Math.min(max, FIRST_PARSE_WINDOW);
+      out = buf.length > window ? this.#core.parseHead(buf.subarray(0, window), this.#limits) : undefined;
+      if (out === undefined || out.tag === "incomplete") out = this.#core.parseHead(buf.length > max ? buf.subarray(0, max) : buf, this.#limits);
     } catch (error) {
       if (!(error instanceof CoreTrapError)) throw error;
       this.#options.logger.error("tophat: the protocol core trapped on a request head; closing that connection", error);
