@@ -21,6 +21,8 @@ export interface ByteSupply {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** The shared, never-filled queue of a body that isn't chunked. */
+const NOTHING_READY: Buffer[] = Object.freeze([]) as unknown as Buffer[];
 /** Most bytes handed to the chunked decoder in one call. */
 const DECODE_SLICE = 64 * 1024;
 
@@ -35,9 +37,9 @@ export class BodyReader implements BodySource {
   #state: ChunkedState | undefined;
   /** Unconsumed chunked bytes (an incomplete size line, CRLF or trailer line). */
   #tail: Buffer = EMPTY;
-  /** Decoded pieces not handed out yet. */
-  #ready: Buffer[] = [];
-  #trailerPairs: [string, string][] = [];
+  /** Decoded pieces not handed out yet (chunked bodies only: made on first use). */
+  #ready: Buffer[] = NOTHING_READY;
+  #trailerPairs: [string, string][] | undefined;
   #trailers: Headers | undefined;
   #started = false;
   #done: boolean;
@@ -155,18 +157,19 @@ export class BodyReader implements BodySource {
       throw new Glitch(out.val.status, `bad chunked body: ${out.val.reason}`);
     }
     const { consumed, data, trailers, state } = out.val;
+    if (this.#ready === NOTHING_READY) this.#ready = [];
     for (const span of data) if (span.len > 0) this.#ready.push(input.subarray(span.start, span.start + span.len));
     for (let i = 0; i < trailers.length; i += 4) {
       const name = input.toString("latin1", trailers[i]!, trailers[i]! + trailers[i + 1]!);
       const value = input.toString("latin1", trailers[i + 2]!, trailers[i + 2]! + trailers[i + 3]!);
-      this.#trailerPairs.push([name, value]);
+      (this.#trailerPairs ??= []).push([name, value]);
     }
     this.#state = state;
     const rest = input.subarray(consumed);
     if (state.phase === "done") {
       this.#done = true;
       this.#tail = EMPTY;
-      this.#trailers = Headers.fromPairs(this.#trailerPairs);
+      this.#trailers = Headers.fromPairs(this.#trailerPairs ?? []);
       this.#supply.putBack(rest);
     } else {
       this.#tail = rest;

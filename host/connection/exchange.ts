@@ -36,6 +36,8 @@ export interface ConnectionPort {
 
 export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
   readonly #port: ConnectionPort;
+  /** The connection's core (it doesn't change while an exchange runs). */
+  readonly core: Core;
   /** Undefined for the error response to a head that couldn't be read. */
   readonly head: RequestHead | undefined;
   req: Request | undefined;
@@ -59,6 +61,7 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
 
   constructor(port: ConnectionPort, head: RequestHead | undefined, startedAt: number) {
     this.#port = port;
+    this.core = port.core;
     this.head = head;
     this.startedAt = startedAt;
     this.requestStart = startedAt;
@@ -106,10 +109,6 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
       if (this.#port.finished) this.#finished.abort();
     }
     return this.#finished.signal;
-  }
-
-  get core(): Core {
-    return this.#port.core;
   }
 
   framingContext(): FramingContext {
