@@ -705,12 +705,55 @@ describe("frameHead's memo (the same inputs as the last call skip the core)", ()
     expect(second).toBe("HTTP/1.1 200 OK\r\nX-A: 2\r\nX-B: 3\r\nContent-Length: 0\r\n\r\n");
   });
 
-  it("hands out a frozen outcome on a hit, so one caller can't change another's head", () => {
+  it("gives every call bytes of its own: a caller that overwrites its head changes no later one", () => {
     const response = { status: 200, headers: [h("X-A", "1")], bodyLength: 5 };
-    core.frameHead(response, HTTP11, DATE);
-    const hit = core.frameHead({ ...response, headers: [h("X-A", "1")] }, HTTP11, DATE);
-    expect(Object.isFrozen(hit)).toBe(true);
-    if (hit.tag === "head") expect(Object.isFrozen(hit.val)).toBe(true);
+    const expected = "HTTP/1.1 200 OK\r\nDate: " + DATE + "\r\nX-A: 1\r\nContent-Length: 5\r\n\r\n";
+    const first = framed(response, HTTP11, DATE);
+    first.bytes.fill(0x2a);
+    const second = framed({ ...response, headers: [h("X-A", "1")] }, HTTP11, DATE);
+    expect(latin1(second.bytes)).toBe(expected);
+    second.bytes.fill(0x2a);
+    expect(latin1(framed(response, HTTP11, DATE).bytes)).toBe(expected);
+  });
+});
+
+// ---- frameMessage: the head with the body behind it -------------------------------------
+
+describe("frameMessage (the head and the body in one buffer)", () => {
+  it("is frameHead with the body's UTF-8 length, followed by the body when the framing carries one", () => {
+    const fresh = Core.load();
+    const body = fc.oneof(fc.string({ maxLength: 80 }), fc.string({ unit: "grapheme", maxLength: 40 }), fc.uint8Array({ maxLength: 200 }));
+    const context = fc.record({ head: fc.boolean(), http10: fc.boolean(), close: fc.boolean() });
+    fc.assert(
+      fc.property(fc.constantFrom(200, 204, 304, 404), fc.constantFrom<Field[]>([], [h("X-A", "1")], [h("Content-Length", "3")]), body, context, (status, headers, b, request) => {
+        const bytes = typeof b === "string" ? Buffer.from(b) : Buffer.from(b);
+        const expected = normalizeFrame(fresh.frameHead({ status, headers, bodyLength: bytes.length }, request, DATE));
+        const out = core.frameMessage({ status, headers }, request, DATE, b);
+        if (expected.tag === "invalid") {
+          expect(out.tag).toBe("invalid");
+          if (out.tag === "invalid") expect(normalizeFrame(out)).toEqual(expected);
+          return;
+        }
+        expect(out.tag).toBe("message");
+        if (out.tag !== "message") return;
+        const head = Buffer.from(out.val.bytes.subarray(0, out.val.headLength)).toString("latin1");
+        expect(head).toBe(expected.val.bytes);
+        expect(out.val.body).toBe(expected.val.body);
+        const rest = Buffer.from(out.val.bytes.subarray(out.val.headLength));
+        expect(rest.equals(expected.val.body === "none" ? Buffer.alloc(0) : bytes)).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it("copies short ASCII, longer and non-ASCII text, and bytes exactly", () => {
+    for (const body of ["ok", "x".repeat(65), "héllo", "😀 emoji", new Uint8Array([0, 255, 10])]) {
+      const out = core.frameMessage({ status: 200, headers: [] }, HTTP11, undefined, body);
+      if (out.tag !== "message") throw new Error("expected a message");
+      const expected = typeof body === "string" ? Buffer.from(body) : Buffer.from(body);
+      expect(Buffer.from(out.val.bytes.subarray(out.val.headLength)).equals(expected)).toBe(true);
+      expect(latin1(out.val.bytes.subarray(0, out.val.headLength))).toContain(`Content-Length: ${expected.length}\r\n`);
+    }
   });
 });
 

@@ -4,7 +4,7 @@
 // Connection: close, the connection closes, and nothing behind the rejected request runs.
 import { afterEach, describe, expect, it } from "vitest";
 import type { Handler, Request, ResponseWritten } from "../host/index.js";
-import { MODES, header, parseResponses, sleep, startServer, type Mode, type StartOptions, type TestServer } from "./support/server-harness.js";
+import { MODES, header, parseResponses, sleep, startServer, until, type Mode, type StartOptions, type TestServer } from "./support/server-harness.js";
 
 const get = (path: string, extra = ""): string => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
 const SECRET = "db password is hunter2";
@@ -152,6 +152,57 @@ describe.each(MODES)("errors via %s", (mode: Mode) => {
       await c.write(get("/ok"));
       const rs = await c.responses(2);
       expect(rs[1]!.status).toBe(200);
+      c.destroy();
+    });
+
+    it("a handler that isn't async, sends, and returns no promise → a warning; the pipelined request behind it is served", async () => {
+      const sendsAndReturnsNothing = (req: Request, res: Parameters<Handler>[1]): void => {
+        void res.setText(req.path).send();
+      };
+      const s = await start(sendsAndReturnsNothing as unknown as Handler);
+      const c = await s.connect();
+      await c.write(get("/a") + get("/b"));
+      const rs = await c.responses(2);
+      expect(rs.map((r) => r.body.toString())).toEqual(["/a", "/b"]);
+      expect(s.log.errors).toEqual([]);
+      expect(s.log.warnings.some((w) => /\/a returned something other than its own ResponseWritten/.test(w.message))).toBe(true);
+      c.destroy();
+    });
+
+    it("returning something other than its ResponseWritten (before the flush) → a warning", async () => {
+      const s = await start(async (_req, res) => {
+        void res.setText("sent").send();
+        return { status: 200 } as unknown as ResponseWritten;
+      });
+      const c = await s.connect();
+      await c.write(get("/forged"));
+      const [r] = await c.responses(1);
+      expect(r!.status).toBe(200);
+      await until(() => s.log.warnings.length > 0);
+      expect(s.log.warnings[0]!.message).toMatch(/\/forged returned something other than its own ResponseWritten/);
+      c.destroy();
+    });
+
+    it("an onResponse that throws, with a logger whose error() throws too → send() rejects, the connection serves on", async () => {
+      const warnings: string[] = [];
+      const logger = {
+        warn: (message: string): void => void warnings.push(message),
+        error: (message: string): void => {
+          throw new Error(`the logger failed on: ${message}`);
+        },
+      };
+      const s = await start(async (req, res) => res.setText(req.path).send(), {
+        logger,
+        onResponse: () => {
+          throw new Error("onResponse failed");
+        },
+      });
+      const c = await s.connect();
+      await c.write(get("/a") + get("/b"));
+      const rs = await c.responses(2);
+      expect(rs.map((r) => r.body.toString())).toEqual(["/a", "/b"]);
+      await until(() => warnings.length >= 2);
+      expect(warnings.every((w) => /threw after sending/.test(w))).toBe(true);
       c.destroy();
     });
 

@@ -64,6 +64,25 @@ describe.each(MODES)("responses via %s", (mode: Mode) => {
       expect(new Set(dates).size).toBeGreaterThan(1);
     });
 
+    it("the Date field is the second the response was framed, even after a handler held the event loop for over a second", async () => {
+      let framedAfter = 0;
+      const s = await start(async (req, res) => {
+        if (req.path === "/first") return res.setText("first").send(); // the Date is fresh here
+        res.setText("late");
+        const until = Date.now() + 1_100;
+        while (Date.now() < until) {
+          // Busy: no timer can run meanwhile.
+        }
+        framedAfter = Math.floor(Date.now() / 1000) * 1000;
+        return res.send();
+      });
+      const c = await s.connect();
+      await c.write(`GET /first HTTP/1.1\r\nHost: t\r\n\r\nGET /late HTTP/1.1\r\nHost: t\r\n\r\n`);
+      const rs = await c.responses(2);
+      expect(Date.parse(header(rs[1]!, "date")!)).toBeGreaterThanOrEqual(framedAfter);
+      c.destroy();
+    });
+
     it("setJson with the JSON content type", async () => {
       const r = await one(async (_req, res) => res.setJson({ a: 1, b: [true, null] }).send());
       expect(header(r, "content-type")).toBe("application/json");

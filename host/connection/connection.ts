@@ -11,7 +11,7 @@ import { ClientClosedError } from "../http/http-error.js";
 import { statusText } from "../http/status-text.js";
 import { Request } from "../http/request.js";
 import { ResponseWriter } from "../http/response-writer.js";
-import type { ResponseWritten } from "../http/response-written.js";
+import { ResponseWritten } from "../http/response-written.js";
 import { BodyReader } from "./body-reader.js";
 import { Exchange, type ConnectionPort } from "./exchange.js";
 import type { ResolvedOptions } from "./options.js";
@@ -403,9 +403,10 @@ export class Connection {
     };
     let answer: Promise<ResponseWritten>;
     try {
-      answer = this.#handler(req, res);
+      // A handler that isn't `async` may return something that isn't a promise.
+      answer = Promise.resolve(this.#handler(req, res));
     } catch (error) {
-      // A handler that isn't `async` may throw instead of rejecting.
+      // … or throw instead of rejecting.
       answer = Promise.reject(error);
     }
     answer.then(
@@ -508,7 +509,7 @@ export class Connection {
   #checkLateOutcome(outcome: HandlerOutcome, res: ResponseWriter, req: Request): void {
     const log = this.#options.logger;
     if (!outcome.ok) log.warn(`tophat: the handler for ${req.method} ${req.target} threw after sending`, outcome.error);
-    else if (res.written && outcome.value !== res.written) {
+    else if (!(outcome.value instanceof ResponseWritten) || (res.written && outcome.value !== res.written)) {
       log.warn(`tophat: the handler for ${req.method} ${req.target} returned something other than its own ResponseWritten`);
     }
   }

@@ -1,19 +1,17 @@
 /**
- * The Date field value (IMF-fixdate), formatted once per second: a timer forgets it at
- * the next second's boundary, so a response asks for no clock at all.
+ * The Date field value (IMF-fixdate), formatted at most once per second.
  * @module
  */
 let cached = "";
+/** When the cached value stops being the current second (ms since the epoch). */
+let nextSecondAt = 0;
 
 export function httpDate(): string {
-  if (cached === "") {
-    const now = Date.now();
-    cached = new Date(now).toUTCString();
-    setTimeout(forget, 1000 - (now % 1000)).unref();
+  const now = Date.now();
+  if (now >= nextSecondAt) {
+    const second = now - (now % 1000);
+    cached = new Date(second).toUTCString();
+    nextSecondAt = second + 1000;
   }
   return cached;
-}
-
-function forget(): void {
-  cached = "";
 }

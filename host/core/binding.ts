@@ -21,7 +21,9 @@ import {
   type Field,
   type FrameError,
   type FrameOutcome,
+  type FramedHead,
   type Limits,
+  type MessageOutcome,
   type ParseOutcome,
   type Rejection,
   type RequestContext,
@@ -125,10 +127,31 @@ interface FrameMemo {
   http10: boolean;
   close: boolean;
   date: string | undefined;
-  outcome: FrameOutcome;
+  /** A private copy: what callers do with their outcomes can't reach it. */
+  framed: FramedHead;
 }
 
-function frameMemo(response: ResponseHead, request: RequestContext, date: string | undefined, outcome: FrameOutcome): FrameMemo {
+/** A copy in a Buffer of its own (from Node's pool when small). */
+function copyOf(bytes: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(bytes.length);
+  out.set(bytes);
+  return out;
+}
+
+/** ASCII text up to this length is copied character by character. */
+const SHORT_TEXT = 64;
+
+/** Writes `body` (a string as UTF-8, `length` bytes) into `out` at `at`. */
+function putBody(out: Buffer, at: number, body: string | Uint8Array, length: number): void {
+  if (typeof body !== "string") out.set(body, at);
+  else if (length === body.length && length <= SHORT_TEXT) {
+    // ASCII (its UTF-8 is as long as the string only then) and short: cheaper copied
+    // here than through Buffer#write.
+    for (let i = 0; i < length; i++) out[at + i] = body.charCodeAt(i);
+  } else out.write(body, at, "utf8");
+}
+
+function frameMemo(response: ResponseHead, request: RequestContext, date: string | undefined, framed: FramedHead): FrameMemo {
   const fields: string[] = [];
   for (const f of response.headers) fields.push(f.name, f.value);
   return {
@@ -140,7 +163,7 @@ function frameMemo(response: ResponseHead, request: RequestContext, date: string
     http10: request.http10,
     close: request.close,
     date,
-    outcome: Object.freeze({ ...outcome, val: Object.freeze({ ...outcome.val }) }) as FrameOutcome,
+    framed: { ...framed, bytes: copyOf(framed.bytes) },
   };
 }
 
@@ -404,15 +427,40 @@ export class Core {
   /**
    * Frames a response head (see `framer.frame-head` in the WIT). Framing is a pure
    * function, so a call with the same inputs as the previous one (a server answering
-   * the same kind of response over and over) gets the previous outcome back without
-   * entering the core: treat the outcome and its `bytes` as read-only.
+   * the same kind of response over and over) gets a copy of the previous head without
+   * entering the core. Every outcome owns its `bytes`: nothing is shared between calls.
    */
   frameHead(response: ResponseHead, request: RequestContext, date?: string): FrameOutcome {
     const memo = this.#lastFrame;
-    if (memo !== undefined && sameFrameInputs(memo, response, request, date)) return memo.outcome;
+    if (memo !== undefined && sameFrameInputs(memo, response, request, date)) {
+      const { bytes, body, contentLength, close } = memo.framed;
+      return { tag: "head", val: { bytes: copyOf(bytes), body, contentLength, close } };
+    }
     const outcome = this.#frameHead(response, request, date);
-    if (outcome.tag === "head") this.#lastFrame = frameMemo(response, request, date, outcome);
+    if (outcome.tag === "head") this.#lastFrame = frameMemo(response, request, date, outcome.val);
     return outcome;
+  }
+
+  /**
+   * Frames a response head with the length of `body` (a string is UTF-8), as `frameHead`
+   * does, and puts the body right behind it: one buffer for one write. The body is left
+   * out when the framing carries none (HEAD, 204, 304).
+   */
+  frameMessage(response: Omit<ResponseHead, "bodyLength">, request: RequestContext, date: string | undefined, body: string | Uint8Array): MessageOutcome {
+    const bodyLength = typeof body === "string" ? Buffer.byteLength(body) : body.length;
+    const head: ResponseHead = { status: response.status, reason: response.reason, headers: response.headers, bodyLength };
+    let memo = this.#lastFrame;
+    if (memo === undefined || !sameFrameInputs(memo, head, request, date)) {
+      const outcome = this.#frameHead(head, request, date);
+      if (outcome.tag === "invalid") return outcome;
+      memo = this.#lastFrame = frameMemo(head, request, date, outcome.val);
+    }
+    const { bytes: headBytes, body: mode, contentLength, close } = memo.framed;
+    const length = mode === "none" ? 0 : bodyLength;
+    const bytes = Buffer.allocUnsafe(headBytes.length + length);
+    bytes.set(headBytes);
+    if (length > 0) putBody(bytes, headBytes.length, body, length);
+    return { tag: "message", val: { bytes, headLength: headBytes.length, body: mode, contentLength, close } };
   }
 
   #frameHead(response: ResponseHead, request: RequestContext, date: string | undefined): FrameOutcome {

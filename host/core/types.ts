@@ -163,6 +163,21 @@ export interface FramedHead {
   close: boolean;
 }
 
+/**
+ * A framed head with the body right behind it, from `Core.frameMessage` (not a WIT type:
+ * the binding's convenience for writing a whole response at once).
+ */
+export interface FramedMessage extends Omit<FramedHead, "bytes"> {
+  /** The head's bytes, then the body's when the framing carries one (not for HEAD, 204, 304). */
+  bytes: Uint8Array;
+  /** Where the head ends in `bytes`. */
+  headLength: number;
+}
+
+export type MessageOutcome =
+  | { tag: "message"; val: FramedMessage }
+  | { tag: "invalid"; val: FrameError };
+
 export const FRAME_ERROR_REASONS = [
   "bad-status",
   "bad-reason",

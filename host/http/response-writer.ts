@@ -4,7 +4,7 @@
  * really happened.
  * @module
  */
-import type { Core, Field, FramedHead, RequestContext as FramingContext } from "../core/index.js";
+import type { Core, Field, FrameError, FramedHead, FramedMessage, RequestContext as FramingContext } from "../core/index.js";
 import { ClientClosedError } from "./http-error.js";
 import { mintResponseWritten, type ResponseOutcome, type ResponseWritten } from "./response-written.js";
 import { SseSink, type SseOptions } from "./server-sent-events.js";
@@ -59,10 +59,9 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Control bytes other than HTAB, and DEL (RFC 9110 §5.5).
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const CRLF = Buffer.from("\r\n");
+const EMPTY = new Uint8Array(0);
 /** Bodies up to this size are copied behind the head and written with it. */
 const COALESCE_LIMIT = 16 * 1024;
-/** ASCII text up to this length is copied character by character. */
-const SHORT_TEXT = 64;
 /** Larger bodies are written in slices of this size. */
 const WRITE_SLICE = 64 * 1024;
 const utf8 = new TextEncoder();
@@ -111,7 +110,7 @@ export class ResponseWriter {
 
   /** How the body is framed on the wire, once the head is fixed. */
   get framing(): FramedHead["body"] | undefined {
-    return this.#framed?.body;
+    return this.#started ? this.#mode : undefined;
   }
 
   /**
@@ -224,13 +223,29 @@ export class ResponseWriter {
       this.#channel.framingContext(),
       this.#status >= 200 ? this.#channel.date() : undefined,
     );
-    if (framed.tag === "invalid") {
-      const { reason, headerIndex } = framed.val;
+    return this.#framedOrThrow(framed);
+  }
+
+  /** The head framed with `body` behind it: what a whole, small response writes. */
+  #frameMessage(body: string | Uint8Array): FramedMessage {
+    const message = this.#channel.core.frameMessage(
+      { status: this.#status, headers: this.#headers },
+      this.#channel.framingContext(),
+      this.#status >= 200 ? this.#channel.date() : undefined,
+      body,
+    );
+    return this.#framedOrThrow(message);
+  }
+
+  /** The framed head (or message); a frame error throws, naming the header. */
+  #framedOrThrow<T extends FramedHead | FramedMessage>(outcome: { tag: "head" | "message"; val: T } | { tag: "invalid"; val: FrameError }): T {
+    if (outcome.tag === "invalid") {
+      const { reason, headerIndex } = outcome.val;
       const field = headerIndex === undefined ? "" : ` (header "${this.#headers[headerIndex]?.name}")`;
       throw new TypeError(`the response can't be framed: ${reason}${field}`);
     }
-    if (framed.val.close) this.#channel.closeAfter();
-    return framed.val;
+    if (outcome.val.close) this.#channel.closeAfter();
+    return outcome.val;
   }
 
   /** A 1xx status announces another response; it can't be the one a handler sends. */
@@ -249,11 +264,16 @@ export class ResponseWriter {
       this.#checkFinal();
       this.#settling = true;
       const body = this.#body;
-      if (body === undefined || typeof body === "string" || body instanceof Uint8Array) {
-        const length = body === undefined ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
-        const framed = this.#frame(length);
+      if (body === undefined || ((typeof body === "string" || body instanceof Uint8Array) && body.length <= COALESCE_LIMIT)) {
+        const message = this.#frameMessage(body ?? EMPTY);
         this.#started = true;
-        return this.#writeWhole(framed, body, length);
+        return this.#writeMessage(message);
+      }
+      if (typeof body === "string" || body instanceof Uint8Array) {
+        const bytes = typeof body === "string" ? Buffer.from(body) : body;
+        const framed = this.#frame(bytes.length);
+        this.#started = true;
+        return this.#writeLarge(framed, bytes);
       }
       return this.#sendStreamed(body);
     } catch (error) {
@@ -279,6 +299,8 @@ export class ResponseWriter {
   // ---- streaming state -----------------------------------------------------------------
   #mode: FramedHead["body"] = "none";
   #framed: FramedHead | undefined;
+  /** The framed head says the connection closes after this response. */
+  #framedClose = false;
   #headBytes = 0;
   #bodyBytes = 0;
   #firstByteAt = 0;
@@ -298,6 +320,7 @@ export class ResponseWriter {
     this.#started = true;
     this.#framed = framed;
     this.#mode = framed.body;
+    this.#framedClose = framed.close;
     this.#declaredLeft = framed.contentLength;
     this.#headBytes = framed.bytes.length;
     this.#firstByteAt = performance.now();
@@ -406,37 +429,38 @@ export class ResponseWriter {
     return this.#finish("complete", undefined, this.#mode === "close-delimited");
   }
 
-  /** Writes a head and a body known up front (`length` bytes; a string is UTF-8). */
-  #writeWhole(framed: FramedHead, text: string | Uint8Array | undefined, length: number): Promise<ResponseWritten> {
+  /** Writes a whole response framed with its body: one buffer, one write. */
+  #writeMessage(message: FramedMessage): Promise<ResponseWritten> {
+    this.#mode = message.body;
+    this.#framedClose = message.close;
+    this.#headBytes = message.headLength;
+    this.#bodyBytes = message.bytes.length - message.headLength;
+    this.#firstByteAt = performance.now();
+    return new Promise((resolve, reject) =>
+      this.#channel.writeLast([message.bytes], (error) => {
+        // Finishing runs onResponse (and the logger, if that throws): whatever escapes
+        // rejects send(), never the transport's callback.
+        try {
+          resolve(error ? this.#fail(error) : this.#finish("complete", undefined, false));
+        } catch (failure) {
+          reject(failure);
+        }
+      }),
+    );
+  }
+
+  /** Writes a head and a large body known up front. */
+  #writeLarge(framed: FramedHead, body: Uint8Array): Promise<ResponseWritten> {
+    if (framed.body === "none") return this.#writeMessage({ ...framed, headLength: framed.bytes.length });
     this.#framed = framed;
     this.#mode = framed.body;
+    this.#framedClose = framed.close;
     this.#headBytes = framed.bytes.length;
-    const withBody = framed.body !== "none" && text !== undefined && length > 0;
-    this.#bodyBytes = withBody ? length : 0;
+    this.#bodyBytes = body.length;
     this.#firstByteAt = performance.now();
-    let one: Uint8Array;
-    if (!withBody) {
-      one = framed.bytes;
-    } else if (length <= COALESCE_LIMIT) {
-      // One buffer (text encoded straight into it), one write system call.
-      const at = framed.bytes.length;
-      const buffer = Buffer.allocUnsafe(at + length);
-      buffer.set(framed.bytes);
-      if (typeof text !== "string") buffer.set(text, at);
-      else if (length === text.length && length <= SHORT_TEXT) {
-        // ASCII (its UTF-8 length is its length) and short: cheaper copied here than
-        // through Buffer#write.
-        for (let i = 0; i < length; i++) buffer[at + i] = text.charCodeAt(i);
-      } else buffer.write(text, at, "utf8");
-      one = buffer;
-    } else {
-      return this.#writeSliced(framed, text!).then(
-        () => this.#finish("complete", undefined, false),
-        (error: unknown) => this.#fail(error),
-      );
-    }
-    return new Promise((resolve) =>
-      this.#channel.writeLast([one], (error) => resolve(error ? this.#fail(error) : this.#finish("complete", undefined, false))),
+    return this.#writeSliced(framed, body).then(
+      () => this.#finish("complete", undefined, false),
+      (error: unknown) => this.#fail(error),
     );
   }
 
@@ -444,8 +468,7 @@ export class ResponseWriter {
    * A large body goes in slices, each after the client took the last: the write timeout
    * then measures a stalled client, not a slow one.
    */
-  async #writeSliced(framed: FramedHead, text: string | Uint8Array): Promise<void> {
-    const body = typeof text === "string" ? Buffer.from(text) : text;
+  async #writeSliced(framed: FramedHead, body: Uint8Array): Promise<void> {
     await this.#channel.write([framed.bytes], false);
     let at = 0;
     for (; body.length - at > WRITE_SLICE; at += WRITE_SLICE) {
@@ -478,7 +501,7 @@ export class ResponseWriter {
       error,
     });
     this.#written = written;
-    channel.finished(written, mustClose || outcome !== "complete" || (this.#framed?.close ?? false));
+    channel.finished(written, mustClose || outcome !== "complete" || this.#framedClose);
     return written;
   }
 }
