@@ -11,7 +11,7 @@
 import http from "node:http";
 import { Duplex } from "node:stream";
 import { accept } from "../dist/host/index.js";
-import { HELLO, JSON_DOC } from "./servers/payload.js";
+import { HELLO, JSON_DOC, fixedReply, repliesFor } from "./servers/payload.js";
 
 const BATCH = Number(process.env.BATCH ?? 16);
 const REQUESTS = Number(process.env.REQUESTS ?? 200_000);
@@ -106,16 +106,13 @@ const servers = {
     });
     return (socket) => server.emit("connection", socket);
   },
-  // A floor, not a server: counts request heads in each chunk and writes a fixed reply per head.
+  // A floor, not a server: writes a reply prepared once per request head (see servers/raw-floor.js).
   "raw floor": (scenario) => {
-    const body = scenario === "json" ? JSON.stringify(JSON_DOC) : HELLO;
-    const type = scenario === "json" ? "application/json" : "text/plain; charset=utf-8";
-    const reply = Buffer.from(`HTTP/1.1 200 OK\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nDate: ${new Date().toUTCString()}\r\n\r\n${body}`);
+    const reply = fixedReply(scenario);
     return (socket) =>
       socket.on("data", (chunk) => {
-        let heads = 0;
-        for (let i = chunk.indexOf("\r\n\r\n"); i !== -1; i = chunk.indexOf("\r\n\r\n", i + 4)) heads++;
-        socket.write(heads === 1 ? reply : Buffer.concat(Array.from({ length: heads }, () => reply)));
+        const out = repliesFor(chunk, reply);
+        if (out) socket.write(out);
       });
   },
 };

@@ -127,7 +127,7 @@ interface FrameMemo {
   http10: boolean;
   close: boolean;
   date: string | undefined;
-  /** A private copy: what callers do with their outcomes can't reach it. */
+  /** The memo's own head, never handed out (callers get copies of its bytes). */
   framed: FramedHead;
 }
 
@@ -163,7 +163,7 @@ function frameMemo(response: ResponseHead, request: RequestContext, date: string
     http10: request.http10,
     close: request.close,
     date,
-    framed: { ...framed, bytes: copyOf(framed.bytes) },
+    framed,
   };
 }
 
@@ -186,7 +186,6 @@ function sameFrameInputs(m: FrameMemo, response: ResponseHead, request: RequestC
 export class Core {
   #module: WebAssembly.Module;
   #x!: CoreExports;
-  #buffer!: ArrayBuffer;
   #u8!: Uint8Array;
   #u32!: Uint32Array;
   #view!: DataView;
@@ -209,10 +208,10 @@ export class Core {
   }
 
   #refresh(): void {
-    this.#buffer = this.#x.memory.buffer;
-    this.#u8 = new Uint8Array(this.#buffer);
-    this.#u32 = new Uint32Array(this.#buffer);
-    this.#view = new DataView(this.#buffer);
+    const buffer = this.#x.memory.buffer;
+    this.#u8 = new Uint8Array(buffer);
+    this.#u32 = new Uint32Array(buffer);
+    this.#view = new DataView(buffer);
   }
 
   #fresh(): void {
@@ -431,14 +430,10 @@ export class Core {
    * entering the core. Every outcome owns its `bytes`: nothing is shared between calls.
    */
   frameHead(response: ResponseHead, request: RequestContext, date?: string): FrameOutcome {
-    const memo = this.#lastFrame;
-    if (memo !== undefined && sameFrameInputs(memo, response, request, date)) {
-      const { bytes, body, contentLength, close } = memo.framed;
-      return { tag: "head", val: { bytes: copyOf(bytes), body, contentLength, close } };
-    }
-    const outcome = this.#frameHead(response, request, date);
-    if (outcome.tag === "head") this.#lastFrame = frameMemo(response, request, date, outcome.val);
-    return outcome;
+    const framed = this.#framedFor(response, request, date);
+    if ("reason" in framed) return { tag: "invalid", val: framed };
+    const { bytes, body, contentLength, close } = framed;
+    return { tag: "head", val: { bytes: copyOf(bytes), body, contentLength, close } };
   }
 
   /**
@@ -448,19 +443,28 @@ export class Core {
    */
   frameMessage(response: Omit<ResponseHead, "bodyLength">, request: RequestContext, date: string | undefined, body: string | Uint8Array): MessageOutcome {
     const bodyLength = typeof body === "string" ? Buffer.byteLength(body) : body.length;
-    const head: ResponseHead = { status: response.status, reason: response.reason, headers: response.headers, bodyLength };
-    let memo = this.#lastFrame;
-    if (memo === undefined || !sameFrameInputs(memo, head, request, date)) {
-      const outcome = this.#frameHead(head, request, date);
-      if (outcome.tag === "invalid") return outcome;
-      memo = this.#lastFrame = frameMemo(head, request, date, outcome.val);
-    }
-    const { bytes: headBytes, body: mode, contentLength, close } = memo.framed;
+    const framed = this.#framedFor({ status: response.status, reason: response.reason, headers: response.headers, bodyLength }, request, date);
+    if ("reason" in framed) return { tag: "invalid", val: framed };
+    const { bytes: head, body: mode, contentLength, close } = framed;
     const length = mode === "none" ? 0 : bodyLength;
-    const bytes = Buffer.allocUnsafe(headBytes.length + length);
-    bytes.set(headBytes);
-    if (length > 0) putBody(bytes, headBytes.length, body, length);
-    return { tag: "message", val: { bytes, headLength: headBytes.length, body: mode, contentLength, close } };
+    const bytes = Buffer.allocUnsafe(head.length + length);
+    bytes.set(head);
+    if (length > 0) putBody(bytes, head.length, body, length);
+    return { tag: "message", val: { bytes, headLength: head.length, body: mode, contentLength, close } };
+  }
+
+  /**
+   * The memo's own head for these inputs (framed now if the memo holds others), or the
+   * frame error (told apart by its `reason`; no wrapper is made per call). Callers copy
+   * its bytes: they are never handed out.
+   */
+  #framedFor(response: ResponseHead, request: RequestContext, date: string | undefined): FramedHead | FrameError {
+    const memo = this.#lastFrame;
+    if (memo !== undefined && sameFrameInputs(memo, response, request, date)) return memo.framed;
+    const outcome = this.#frameHead(response, request, date);
+    if (outcome.tag === "invalid") return outcome.val;
+    this.#lastFrame = frameMemo(response, request, date, outcome.val);
+    return this.#lastFrame.framed;
   }
 
   #frameHead(response: ResponseHead, request: RequestContext, date: string | undefined): FrameOutcome {

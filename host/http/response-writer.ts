@@ -299,8 +299,6 @@ export class ResponseWriter {
   // ---- streaming state -----------------------------------------------------------------
   #mode: FramedHead["body"] = "none";
   #framed: FramedHead | undefined;
-  /** The framed head says the connection closes after this response. */
-  #framedClose = false;
   #headBytes = 0;
   #bodyBytes = 0;
   #firstByteAt = 0;
@@ -320,7 +318,6 @@ export class ResponseWriter {
     this.#started = true;
     this.#framed = framed;
     this.#mode = framed.body;
-    this.#framedClose = framed.close;
     this.#declaredLeft = framed.contentLength;
     this.#headBytes = framed.bytes.length;
     this.#firstByteAt = performance.now();
@@ -432,7 +429,6 @@ export class ResponseWriter {
   /** Writes a whole response framed with its body: one buffer, one write. */
   #writeMessage(message: FramedMessage): Promise<ResponseWritten> {
     this.#mode = message.body;
-    this.#framedClose = message.close;
     this.#headBytes = message.headLength;
     this.#bodyBytes = message.bytes.length - message.headLength;
     this.#firstByteAt = performance.now();
@@ -452,9 +448,7 @@ export class ResponseWriter {
   /** Writes a head and a large body known up front. */
   #writeLarge(framed: FramedHead, body: Uint8Array): Promise<ResponseWritten> {
     if (framed.body === "none") return this.#writeMessage({ ...framed, headLength: framed.bytes.length });
-    this.#framed = framed;
     this.#mode = framed.body;
-    this.#framedClose = framed.close;
     this.#headBytes = framed.bytes.length;
     this.#bodyBytes = body.length;
     this.#firstByteAt = performance.now();
@@ -501,7 +495,8 @@ export class ResponseWriter {
       error,
     });
     this.#written = written;
-    channel.finished(written, mustClose || outcome !== "complete" || this.#framedClose);
+    // A head that closes the connection already told the channel (closeAfter, when framed).
+    channel.finished(written, mustClose || outcome !== "complete");
     return written;
   }
 }
