@@ -10,7 +10,7 @@
 // and writes a fixed reply, the least any server over this socket could cost.
 import http from "node:http";
 import { Duplex } from "node:stream";
-import { accept } from "../dist/host/index.js";
+import { accept } from "tophat";
 import { HELLO, JSON_DOC, fixedReply, repliesFor } from "./servers/payload.js";
 
 const BATCH = Number(process.env.BATCH ?? 16);

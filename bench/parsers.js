@@ -2,7 +2,7 @@
 // request head from a Buffer and return what a server needs to route it (method, target,
 // header names and values), so every parser does comparable work.
 import { createRequire } from "node:module";
-import { Core, DEFAULT_LIMITS, RequestHeadView } from "../dist/host/index.js";
+import { Core, DEFAULT_LIMITS, RequestHeadView } from "tophat/core";
 
 const require = createRequire(import.meta.url);
 

@@ -6,7 +6,7 @@
 // Handler (`router.route`), with a stand-in request carrying method and path: the cost
 // measured is matching, decoding and setting params — what a request pays for routing.
 import FindMyWay from "find-my-way";
-import { Router } from "../dist/host/index.js";
+import { Router } from "tophat";
 
 const RESOURCES = ["users", "orgs", "repos", "issues", "pulls", "teams", "projects", "gists", "events", "labels"];
 /** 100 patterns in the three syntaxes. */

@@ -1,5 +1,5 @@
 // Hello world: `node examples/hello.js`, then `curl -i http://127.0.0.1:8080/`.
-import { serve } from "../dist/host/index.js";
+import { serve } from "tophat";
 
 const server = await serve(async (_req, res) => res.setText("Hello, world!\n").send(), {
   port: Number(process.env.PORT ?? 8080),

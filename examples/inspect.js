@@ -4,7 +4,7 @@
 // error response (try the second command below). Try:
 //   curl -i 'http://127.0.0.1:8080/hello?x=1' -d 'some body'
 //   printf 'GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n' | nc 127.0.0.1 8080
-import { serve } from "../dist/host/index.js";
+import { serve } from "tophat";
 
 const port = Number(process.env.PORT ?? 8080);
 

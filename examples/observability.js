@@ -6,7 +6,7 @@
 //   curl -s http://127.0.0.1:8080/metrics
 // The use cases of hyper issue #2181: knowing when a response body was fully written (or
 // that the client left first), how many bytes went out, and how long it took.
-import { ClientClosedError, Glitch, serve } from "../dist/host/index.js";
+import { ClientClosedError, Glitch, serve } from "tophat";
 
 const port = Number(process.env.PORT ?? 8080);
 const limit = Number(process.env.LIMIT ?? 64);

@@ -1,7 +1,7 @@
 // A live clock over server-sent events: `node examples/sse-clock.js`, then open
 // http://127.0.0.1:8080/ in a browser (or `curl -N http://127.0.0.1:8080/clock`).
 // TICK_MS sets the interval (default 1000).
-import { Glitch, serve } from "../dist/host/index.js";
+import { Glitch, serve } from "tophat";
 
 const tickMs = Number(process.env.TICK_MS ?? 1000);
 

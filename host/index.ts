@@ -4,13 +4,12 @@
  * - {@link serve} starts a server; {@link accept} serves one connection over any byte stream.
  * - A {@link Handler} answers through a {@link ResponseWriter} and returns the
  *   {@link ResponseWritten} that `res.send()` resolved to.
- * - The protocol core's binding ({@link Core}) is exported for hosts that drive it directly.
+ * - The protocol core's binding is a separate entry, `tophat/core`.
  * @module
  */
 export * from "./server/serve.js";
 export * from "./connection/index.js";
 export * from "./http/index.js";
-export * from "./core/index.js";
 export * from "./conveniences/access-log/index.js";
 export * from "./conveniences/router/index.js";
 export * from "./conveniences/cors/index.js";

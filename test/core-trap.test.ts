@@ -2,7 +2,7 @@
 // next call runs on a fresh instance. Uses the test-only core that traps on method TRAP.
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { Core, CoreTrapError, DEFAULT_LIMITS } from "../host/index.js";
+import { Core, CoreTrapError, DEFAULT_LIMITS } from "../host/core.js";
 
 const trapCore = path.resolve(import.meta.dirname, "..", "dist", "test", "trap.core.wasm");
 const bytes = (s: string) => new TextEncoder().encode(s);

@@ -17,7 +17,7 @@ import {
   initialChunkedState,
   type RejectReason,
   type Span,
-} from "../host/index.js";
+} from "../host/core.js";
 import {
   ADDED_HOST,
   CORPUS_NAMES,

@@ -12,7 +12,7 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { Core, DEFAULT_LIMITS, initialChunkedState, type RequestHead } from "../host/index.js";
+import { Core, DEFAULT_LIMITS, initialChunkedState, type RequestHead } from "../host/core.js";
 import {
   COMMON_METHODS,
   UNUSUAL_METHODS,

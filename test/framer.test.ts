@@ -13,7 +13,7 @@ import {
   type Field,
   type RequestContext,
   type ResponseHead,
-} from "../host/index.js";
+} from "../host/core.js";
 import { jcoResponseHead, loadJco, normalizeFrame, normalizeJcoFrame } from "./support/normalize.js";
 
 const core = Core.load();

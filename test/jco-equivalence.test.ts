@@ -16,7 +16,7 @@ import {
   type Limits,
   type RequestContext,
   type ResponseHead,
-} from "../host/index.js";
+} from "../host/core.js";
 import { CORPUS_NAMES, bytesOf, loadCorpora, withHost } from "./support/corpora.js";
 import {
   jcoResponseHead,

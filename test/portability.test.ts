@@ -19,12 +19,12 @@ import {
   type RequestContext,
   type Span,
   type TrailerOutcome,
-} from "../host/index.js";
+} from "../host/core.js";
 import { loadCorpora } from "./support/corpora.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "..");
-const corpora = path.resolve(repoRoot, "..", "shared", "corpora");
+const corpora = path.resolve(repoRoot, "test", "corpora");
 const componentPath = path.join(repoRoot, "dist", "tophat-http.component.wasm");
 const coreModulePath = path.join(repoRoot, "dist", "tophat-http.core.wasm");
 const checkScript = path.join(here, "support", "wasmtime_check.py");

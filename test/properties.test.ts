@@ -28,7 +28,7 @@ import {
   type RejectReason,
   type RequestHead,
   type Span,
-} from "../host/index.js";
+} from "../host/core.js";
 import {
   chunkedBody,
   concatBytes,

@@ -3,7 +3,8 @@
 // Uses the test-only core (dist/test/trap.core.wasm) that traps on the method TRAP.
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Core, serve, type Server } from "../host/index.js";
+import { Core } from "../host/core.js";
+import { serve, type Server } from "../host/index.js";
 import { RawClient } from "./support/limits-client.js";
 
 const trapCorePath = path.resolve(import.meta.dirname, "..", "dist", "test", "trap.core.wasm");

@@ -2,7 +2,8 @@
 // timeout must fire between 150 ms and 2 s after the moment it counts from.
 import { describe, expect, it, vi } from "vitest";
 import { resolveOptions } from "../host/connection/options.js";
-import { Core, Glitch, type Handler, type ResponseWritten } from "../host/index.js";
+import { Core } from "../host/core.js";
+import { Glitch, type Handler, type ResponseWritten } from "../host/index.js";
 import { acceptServers, RawClient, sleep, until } from "./support/limits-client.js";
 
 const T = 200;

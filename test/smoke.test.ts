@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Core, DEFAULT_LIMITS } from "../host/index.js";
+import { Core, DEFAULT_LIMITS } from "../host/core.js";
 
 describe("core binding", () => {
   it("parses a simple request", () => {

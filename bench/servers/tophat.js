@@ -1,4 +1,4 @@
-import { serve } from "../../dist/host/index.js";
+import { serve } from "tophat";
 import { HELLO, JSON_DOC, scenario, port, ready } from "./payload.js";
 
 const handler =

@@ -4,7 +4,7 @@
 // identity (a signed JWT in an HttpOnly cookie) for login/logout. The store is injected:
 // memory-store.js (the default) or postgres-store.js.
 import { scryptSync, timingSafeEqual } from "node:crypto";
-import { Glitch, Router, compose, cors, identity, orGlitch } from "../../dist/host/index.js";
+import { Glitch, Router, compose, cors, identity, orGlitch } from "tophat";
 
 /** Demo accounts: name → scrypt hash of the password (never store plain passwords). */
 function demoUsers() {

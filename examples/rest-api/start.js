@@ -1,7 +1,7 @@
 // Starts the REST API example with a store, as both server.js (in-memory) and
 // server-postgres.js (PostgreSQL) do: env configuration, access log, graceful stop.
 import { randomBytes } from "node:crypto";
-import { accessLog, serve } from "../../dist/host/index.js";
+import { accessLog, serve } from "tophat";
 import { createApp } from "./app.js";
 
 /** Serves the app over `store` on PORT (default 8080) until SIGINT/SIGTERM. */

@@ -3,7 +3,6 @@
  * @module
  */
 export { Headers } from "./headers.js";
-export { RequestHeadView } from "./request-head.js";
 export { Request } from "./request.js";
 export { ResponseWriter, type BodyStream, type ResponseBody } from "./response-writer.js";
 export { ResponseWritten, type ResponseFacts, type ResponseOutcome } from "./response-written.js";

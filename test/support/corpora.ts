@@ -1,5 +1,6 @@
 /**
- * The third-party request corpora (`../shared/corpora`, see its README.md), loaded and
+ * The third-party request corpora (`test/corpora/`, see its README.md for sources and
+ * licenses), loaded and
  * decoded into one typed shape.
  *
  * Every byte string in here is a "latin1 string": one character per byte, char code =
@@ -20,8 +21,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-/** CI clones the repository with `../shared` beside it. */
-export const corporaDir = path.resolve(repoRoot, "..", "shared", "corpora");
+/** Vendored in the repository (provenance and licenses: `test/corpora/README.md`). */
+export const corporaDir = path.resolve(repoRoot, "test", "corpora");
 
 export type CorpusName = "llhttp" | "http-parser" | "desync-guardian";
 export const CORPUS_NAMES: readonly CorpusName[] = ["llhttp", "http-parser", "desync-guardian"];

@@ -12,7 +12,7 @@
  *   value; RFC 9110 §5.5 and the WIT exclude it, so expected values are trimmed.
  * @module
  */
-import type { RejectReason } from "../../host/index.js";
+import type { RejectReason } from "../../host/core.js";
 import type { CorpusName } from "./corpora.js";
 
 /** A check of a second input: the fixture with every `from` (latin1) replaced by `to`. */

@@ -22,7 +22,7 @@ import type {
   RequestContext,
   ResponseHead,
   TrailerOutcome,
-} from "../../host/index.js";
+} from "../../host/core.js";
 import { repoRoot } from "./corpora.js";
 
 // ---- the normalized shapes ------------------------------------------------------------
