@@ -1,6 +1,6 @@
 /**
  * `tophat/core`: the protocol core's thin binding, for hosts that drive the WebAssembly
- * core directly (parsers, proxies, tests) rather than through {@link "tophat"!serve}.
+ * core directly (parsers, proxies, tests) rather than through the server in the main entry (`serve`, `accept`).
  *
  * - {@link Core} loads the core module and exposes `parseHead`, `decodeChunked`,
  *   `frameHead`, `frameMessage`, `chunkSizeLine` and `lastChunk`, with the WIT's types.
