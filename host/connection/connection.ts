@@ -24,11 +24,17 @@ export type Handler = (req: Request, res: ResponseWriter) => Promise<ResponseWri
 export interface ConnectionSummary {
   /** Requests whose heads were parsed (answered or not). */
   requests: number;
+  /** Bytes received from the client, including any read and discarded while the connection lingered. */
   bytesRead: number;
   /** Bytes the transport confirmed as written. */
   bytesWritten: number;
-  /** Who ended the connection. */
+  /**
+   * Who ended the connection: the `client` (it closed or half-closed), the `server` (a
+   * response that closes, a shutdown, a refused request), a `timeout` (head, body, keep-alive
+   * idle or write), or a transport `error` (see `error`).
+   */
   closedBy: "client" | "server" | "timeout" | "error";
+  /** The transport error that ended the connection, or a library bug it ran into (also logged); absent after a clean close. */
   error?: Error;
 }
 

@@ -8,19 +8,24 @@ import type { ResponseWritten } from "../http/response-written.js";
 
 /** Where the library's own warnings and errors go (console by default; a pino-style logger fits). */
 export interface Logger {
+  /** A handler misused the API but the library recovered (it threw after sending, or resolved without sending: 500 sent); `rest` holds the error, if any. */
   warn(message: string, ...rest: unknown[]): void;
+  /** A failure: a handler threw (500 sent) or answered a 5xx Glitch, `onResponse` threw, the core trapped, or a connection or the server failed; `rest` holds the error. */
   error(message: string, ...rest: unknown[]): void;
 }
 
-/** How one connection is served. Every field is optional. */
+/**
+ * How one connection is served. Every field is optional; a limit or timeout that is not a
+ * positive number (or is above its maximum) is refused with a RangeError before anything is served.
+ */
 export interface ConnectionOptions {
   /** Most bytes in a request head (431 beyond). Default 16 KiB, at most 1 MiB. */
   maxHeadBytes?: number;
   /** Most header fields in a request (431 beyond). Default 100, at most 10 000. */
   maxHeaders?: number;
-  /** Longest request-target (414 beyond). Default 8 KiB. */
+  /** Longest request-target, in bytes (414 beyond). Default 8 KiB, at most 1 MiB. */
   maxTargetLength?: number;
-  /** Longest chunk extension (400 beyond). Default 1 KiB. */
+  /** Longest chunk extension in a chunked request body, in bytes (400 beyond). Default 1 KiB, at most 64 KiB. */
   maxChunkExtensionLength?: number;
   /** Most body bytes `req.bytes()`, `text()` and `json()` read (413 beyond). Default 1 MiB. */
   maxBodyBytes?: number;

@@ -46,8 +46,11 @@ export interface Transport {
 
 /** A Web Streams byte pair, as `accept()` takes it. */
 export interface WebStreamPair {
+  /** The bytes from the client. Its end is the client's half-close; an error closes the connection. */
   readable: ReadableStream<Uint8Array>;
+  /** Where the response bytes go; the library closes it once done writing (or aborts it when the connection fails). */
   writable: WritableStream<Uint8Array>;
+  /** The client's address, reported as `req.remoteAddress` (a Web Streams pair has none of its own). Default undefined. */
   remoteAddress?: string;
 }
 

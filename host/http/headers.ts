@@ -88,6 +88,7 @@ export class Headers {
     }
   }
 
+  /** Iterates `[name, value]` pairs in wire order, as {@link Headers.entries} does (so `for (const [name, value] of headers)` works). */
   [Symbol.iterator](): IterableIterator<[string, string]> {
     return this.entries();
   }

@@ -77,6 +77,7 @@ export class Request {
     return this.#view.authority;
   }
 
+  /** The request's HTTP version, `"1.0"` or `"1.1"` (any other is refused with 505 before a handler runs). */
   get httpVersion(): "1.0" | "1.1" {
     return this.#view.httpVersion;
   }
@@ -86,6 +87,10 @@ export class Request {
     return this.#view.headers;
   }
 
+  /**
+   * The client's IP address as the transport reports it (a socket's `remoteAddress`, or the
+   * one given with a Web Streams pair); undefined when unknown. No proxy headers are consulted.
+   */
   get remoteAddress(): string | undefined {
     return this.#context.remoteAddress;
   }

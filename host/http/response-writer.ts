@@ -126,6 +126,7 @@ export class ResponseWriter {
     return this.#written;
   }
 
+  /** The status code the response has (or will be sent with): 200 until `setStatus()` or `sendCode()` changes it. */
   get status(): number {
     return this.#status;
   }

@@ -22,6 +22,11 @@ export interface ResponseFacts {
   firstByteMs: number;
   /** Ms from `startedAt` until the last byte was flushed. */
   lastByteMs: number;
+  /**
+   * How the response ended: `complete` (every byte flushed), `client-closed` (the client
+   * went away first) or `error` (a write failed, or the handler failed or left a streamed
+   * body unfinished). Anything but `complete` closes the connection.
+   */
   outcome: ResponseOutcome;
   /** What went wrong, for `client-closed` and `error`. */
   error?: Error | undefined;
@@ -44,7 +49,7 @@ export class ResponseWritten implements Readonly<ResponseFacts> {
   readonly outcome: ResponseOutcome;
   readonly error?: Error | undefined;
 
-  /** @internal Use {@link mintResponseWritten}; a handler can't. */
+  /** @internal Made by the library only (through `mintResponseWritten`); a handler can't. */
   constructor(token: symbol, facts: ResponseFacts) {
     if (token !== minted) throw new TypeError("ResponseWritten is made by the library: return what res.send() resolves to");
     this.status = facts.status;

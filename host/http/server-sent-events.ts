@@ -14,7 +14,7 @@ export interface ServerSentEvent {
   data: string;
   /** The event id: the browser sends it back as `Last-Event-ID` when it reconnects. No CR, LF or NUL. */
   id?: string;
-  /** Milliseconds the browser waits before reconnecting. */
+  /** Milliseconds the browser waits before reconnecting, from now on (a whole number ≥ 0, or it throws). Default: not sent. */
   retry?: number;
 }
 
@@ -22,7 +22,7 @@ export interface ServerSentEvent {
 export interface SseOptions {
   /** Milliseconds of silence after which a comment line is sent, so proxies and clients see a live stream. Default 15 000; 0 turns heartbeats off. */
   heartbeatMs?: number;
-  /** Sent first as the stream's `retry:` (the browser's reconnection delay, ms). */
+  /** Sent first as the stream's `retry:` (the browser's reconnection delay, whole ms ≥ 0, or it throws). Default: not sent (the browser's own, about 3 s). */
   retryMs?: number;
 }
 

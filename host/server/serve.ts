@@ -14,16 +14,25 @@ import { toTransport } from "../connection/transport.js";
 export interface ServeOptions extends AcceptOptions {
   /** The port; 0 (the default) picks a free one. */
   port?: number;
-  /** The address to listen on. Default 127.0.0.1. */
+  /** The address to listen on. Default 127.0.0.1 (this machine only); `0.0.0.0` or `::` accepts connections from elsewhere. */
   host?: string;
-  /** Serve HTTPS with this key and certificate (PEM). */
-  tls?: { key: string | Buffer; cert: string | Buffer };
+  /**
+   * Serve HTTPS with this key and certificate (PEM). A handshake that does not finish
+   * within `headersTimeoutMs` is cut off. Default: plain HTTP.
+   */
+  tls?: {
+    /** The private key, PEM-encoded. */
+    key: string | Buffer;
+    /** The certificate (chain), PEM-encoded. */
+    cert: string | Buffer;
+  };
   /** Aborting it closes the server (gracefully, with the default grace period). */
   signal?: AbortSignal;
 }
 
 /** A running server. */
 export interface Server {
+  /** The port the server listens on: the one asked for, or the one picked for port 0. */
   readonly port: number;
   /** `http://host:port` (or `https://…`). */
   readonly url: string;

@@ -10,7 +10,9 @@ import type { ResponseOutcome, ResponseWritten } from "../../http/response-writt
 export interface AccessLogEntry {
   /** `-` for the library's error responses to requests whose head couldn't be read. */
   method: string;
+  /** The request-target as sent (`-` when the head couldn't be read); JSON-quoted in the line when it holds spaces, controls or `"`. */
   target: string;
+  /** The status code sent. */
   status: number;
   /** Bytes the client received (head and body). */
   bytes: number;
@@ -18,7 +20,9 @@ export interface AccessLogEntry {
   firstByteMs: number;
   /** Ms from the complete request head to the last byte flushed. */
   lastByteMs: number;
+  /** How the response ended: `complete`, `client-closed` or `error`. */
   outcome: ResponseOutcome;
+  /** The client's address, when the transport knows it (not part of the line; in the entry only). */
   remoteAddress?: string | undefined;
   /** For `client-closed` and `error`: what went wrong. */
   error?: string | undefined;
@@ -29,8 +33,11 @@ export interface AccessLogEntry {
  * and similar loggers fit as they are).
  */
 export interface StructuredLogger {
+  /** Gets each response: the {@link AccessLogEntry} as fields, the formatted line as message. */
   info(fields: object, message: string): void;
+  /** Gets the library's warnings (see {@link Logger.warn}), with an Error under `err` or other details under `detail`. */
   warn(fields: object, message: string): void;
+  /** Gets the library's errors (see {@link Logger.error}), with an Error under `err` or other details under `detail`. */
   error(fields: object, message: string): void;
 }
 
@@ -41,13 +48,21 @@ export interface StructuredLogger {
  */
 export type AccessLogSink = ((line: string, entry: AccessLogEntry) => void) | StructuredLogger;
 
+/** Options of {@link accessLog}. */
 export interface AccessLogOptions {
+  /**
+   * Where the lines go: a function (the library's warnings then stay on the console) or a
+   * pino-style logger (which gets the warnings too). Default: `console.info`. Anything
+   * else throws a TypeError.
+   */
   sink?: AccessLogSink;
 }
 
 /** Connection options that route responses and the library's warnings to one sink. */
 export interface AccessLogConnectionOptions {
+  /** Logs one entry per response (see {@link ConnectionOptions.onResponse}); `req` is undefined for error responses to unreadable heads. */
   onResponse: (req: Request | undefined, written: ResponseWritten) => void;
+  /** The library's warnings and errors: to the structured sink's `warn`/`error`, or to the console for a function sink or none. */
   logger: Logger;
 }
 

@@ -10,6 +10,7 @@ import type { ResponseWriter } from "../../http/response-writer.js";
 /** Which origins may read responses: any (`*`), one, a list, or a predicate. */
 export type CorsOrigin = "*" | string | readonly string[] | ((origin: string, req: Request) => boolean);
 
+/** Options of {@link cors}. Invalid ones (a malformed origin or token, `*` with credentials) throw when `cors()` is called, not per request. */
 export interface CorsOptions {
   /** Allowed origins, as browsers send them (`https://app.example.com`, `http://127.0.0.1:5173`); `"null"` only if listed. */
   origin: CorsOrigin;
@@ -21,7 +22,7 @@ export interface CorsOptions {
   exposeHeaders?: readonly string[];
   /** Let requests carry cookies and HTTP auth (then the origin is echoed, never `*`). Default false. */
   credentials?: boolean;
-  /** Seconds a browser may cache a preflight's answer. */
+  /** Seconds a browser may cache a preflight's answer (whole seconds ≥ 0; browsers cap it). Default: not sent, so browsers cache it 5 s. */
   maxAge?: number;
 }
 

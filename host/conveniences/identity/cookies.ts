@@ -49,12 +49,20 @@ export function parseCookieFields(fields: readonly string[]): Map<string, string
 export interface CookieAttributes {
   /** Seconds until the cookie expires; 0 or less expires it now. */
   maxAge?: number;
+  /** When the cookie expires (sent as an HTTP date; `maxAge` wins where both are set). Without either, it is a session cookie. An invalid Date throws. */
   expires?: Date;
+  /** Also send the cookie to this domain's subdomains. Default: none (a host-only cookie). */
   domain?: string;
-  /** Default `/`. */
+  /** The path the cookie is sent for (and everything below it). Default `/`. */
   path?: string;
+  /** Send the cookie over HTTPS only (browsers count http://localhost as secure). Needed by SameSite=None and Partitioned. Default false. */
   secure?: boolean;
+  /** Hide the cookie from scripts (`document.cookie`). Default false. */
   httpOnly?: boolean;
+  /**
+   * Which cross-site requests carry the cookie: `Strict` none, `Lax` top-level navigations,
+   * `None` all (needs `secure`, or it throws). Default: not sent (the browser's default applies).
+   */
   sameSite?: "Strict" | "Lax" | "None";
   /** CHIPS: a cookie keyed to the top-level site (needs Secure). */
   partitioned?: boolean;

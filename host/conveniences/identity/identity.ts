@@ -12,25 +12,27 @@ import { clearCookie, getCookie, serializeCookie, setCookie, type CookieAttribut
 /** A secret for HS256: at least 32 bytes (a string counts its UTF-8 bytes). */
 export type IdentityKey = string | Uint8Array;
 
+/** Options of {@link identity}: the signing key, the cookie's name and attributes, and the token's claims checks. */
 export interface IdentityOptions {
   /** The signing key, or `[current, ...older]`: tokens are signed with the first and verified with any (key rotation). */
   key: IdentityKey | readonly IdentityKey[];
-  /** Default `tophat_identity`. */
+  /** The cookie's name (a token). Default `tophat_identity`. */
   cookieName?: string;
   /** Default true. Browsers keep Secure cookies from http://localhost and http://127.0.0.1 too. */
   secure?: boolean;
   /** Default true: scripts can't read the token. */
   httpOnly?: boolean;
-  /** Default `Lax`. */
+  /** Which cross-site requests carry the cookie (`None` needs `secure`, or `identity()` throws). Default `Lax`: top-level navigations only. */
   sameSite?: "Strict" | "Lax" | "None";
-  /** Seconds the cookie and the token live. Default 7 days. */
+  /** Seconds the cookie and the token live (whole seconds > 0, or `identity()` throws); there is no sliding renewal. Default 7 days. */
   maxAge?: number;
-  /** Default `/`. */
+  /** The cookie's Path: the cookie is sent for it and everything below. Default `/`. */
   path?: string;
+  /** The cookie's Domain, to share it with that domain's subdomains. Default: none (a host-only cookie). */
   domain?: string;
-  /** Set as `iss` and required on verification. */
+  /** Set as `iss` and required on verification (a token from another issuer fails with `wrong-issuer`). Default: not set, not checked. */
   issuer?: string;
-  /** Set as `aud` and required on verification. */
+  /** Set as `aud` and required on verification (otherwise `wrong-audience`). Default: not set, not checked. */
   audience?: string;
   /** Seconds of clock skew tolerated for exp and nbf. Default 0. */
   clockToleranceSeconds?: number;
@@ -42,15 +44,40 @@ export interface User {
   subject: string;
   /** Every claim of the token (the registered ones included). */
   claims: JWTPayload;
+  /** When the token expires (its `exp` claim): `maxAge` seconds after `setUser`; from then on it no longer verifies. */
   expiresAt: Date;
 }
 
-/** Why there is no user. */
+/**
+ * Why there is no user: no cookie (`absent`), a token that isn't a JWT (`malformed`), signed
+ * with none of the keys (`bad-signature`), past its `exp` (`expired`), before its `nbf`
+ * (`not-yet-valid`), from another issuer or for another audience (`wrong-issuer`,
+ * `wrong-audience`), or otherwise unacceptable (`invalid`: no `sub` or `exp`, another algorithm, …).
+ */
 export type IdentityFailure = "absent" | "malformed" | "bad-signature" | "expired" | "not-yet-valid" | "wrong-issuer" | "wrong-audience" | "invalid";
 
-type Failure = { ok: false; reason: IdentityFailure; message: string };
+/**
+ * A failed verification: why, and the details.
+ * @inline
+ */
+type Failure = {
+  /** No user. */
+  ok: false;
+  /** Why there is no user. */
+  reason: IdentityFailure;
+  /** What went wrong, for logs (jose's message); not meant for the client. */
+  message: string;
+};
 
-export type Verification = { ok: true; user: User } | Failure;
+/** The outcome of {@link Identity.verify}: the verified user, or why there is none. */
+export type Verification =
+  | {
+      /** The token verified. */
+      ok: true;
+      /** The user it names. */
+      user: User;
+    }
+  | Failure;
 
 /** Claims `setUser` sets itself. */
 const REGISTERED = ["sub", "exp", "iat", "nbf", "iss", "aud", "jti"];

@@ -14,7 +14,12 @@ type Collect<P extends string> = P extends `${infer Head}/${infer Tail}` ? Segme
 type Flatten<T> = { [K in keyof T]: T[K] };
 
 /**
- * The params object for a pattern. A pattern only known as `string` gives
+ * The params object for a pattern: one `string` property per `:name` and `*name` segment,
+ * e.g. `PathParams<"/users/:id/files/*path">` is `{ id: string; path: string }`, and a
+ * pattern without parameters gives `{}`. A pattern only known as `string` gives
  * `Record<string, string>`.
+ *
+ * (Its definition uses internal helper types, so it is shown by name.)
+ * @useDeclaredType
  */
 export type PathParams<P extends string> = string extends P ? Record<string, string> : Flatten<Collect<P> & {}>;

@@ -11,7 +11,12 @@ import type { PathParams } from "./path-params.js";
 import { RouteTree, segmentsOf, type MethodTable, type Target } from "./route-tree.js";
 
 /** The request a route handler sees: its path parameters and its router's state, typed. */
-export type RoutedRequest<P, S> = Request & { readonly params: P; readonly state: S };
+export type RoutedRequest<P, S> = Request & {
+  /** The path parameters the pattern declares, percent-decoded: `/users/:id` gives `{ id: string }`. */
+  readonly params: P;
+  /** The `state` of the router that registered the route (a mounted router's own, not the mounting one's). */
+  readonly state: S;
+};
 
 /** A route's handler. `P` comes from the pattern; `S` is the router's state type. */
 export type RouteHandler<P, S> = (req: RoutedRequest<P, S>, res: ResponseWriter) => Promise<ResponseWritten>;
@@ -65,24 +70,37 @@ export class Router<S = undefined> {
     return this;
   }
 
+  /** Adds a GET route (HEAD requests run it too when the path has no HEAD route); throws if the path already has one. */
   get<P extends string>(pattern: P, handler: RouteHandler<PathParams<P>, S>): this {
     return this.on("GET", pattern, handler);
   }
+  /** Adds a POST route; throws if the path already has one. */
   post<P extends string>(pattern: P, handler: RouteHandler<PathParams<P>, S>): this {
     return this.on("POST", pattern, handler);
   }
+  /** Adds a PUT route; throws if the path already has one. */
   put<P extends string>(pattern: P, handler: RouteHandler<PathParams<P>, S>): this {
     return this.on("PUT", pattern, handler);
   }
+  /** Adds a PATCH route; throws if the path already has one. */
   patch<P extends string>(pattern: P, handler: RouteHandler<PathParams<P>, S>): this {
     return this.on("PATCH", pattern, handler);
   }
+  /** Adds a DELETE route; throws if the path already has one. */
   delete<P extends string>(pattern: P, handler: RouteHandler<PathParams<P>, S>): this {
     return this.on("DELETE", pattern, handler);
   }
+  /**
+   * Adds an OPTIONS route; throws if the path already has one. Without one, OPTIONS gets
+   * 204 with `Allow` listing the path's methods.
+   */
   options<P extends string>(pattern: P, handler: RouteHandler<PathParams<P>, S>): this {
     return this.on("OPTIONS", pattern, handler);
   }
+  /**
+   * Adds a HEAD route, taking precedence over the GET route for HEAD requests; throws if
+   * the path already has one. The library sends the head only, whatever body is set.
+   */
   head<P extends string>(pattern: P, handler: RouteHandler<PathParams<P>, S>): this {
     return this.on("HEAD", pattern, handler);
   }
