@@ -7,7 +7,7 @@
  * - {@link RequestHeadView} reads a parsed head's spans lazily as strings.
  *
  * The server in the main entry uses this binding; an application serving HTTP never needs it.
- * @module
+ * @module tophat/core
  */
 export * from "./core/index.js";
 export { RequestHeadView } from "./http/request-head.js";

@@ -5,7 +5,7 @@
  * - A {@link Handler} answers through a {@link ResponseWriter} and returns the
  *   {@link ResponseWritten} that `res.send()` resolved to.
  * - The protocol core's binding is a separate entry, `tophat/core`.
- * @module
+ * @module tophat
  */
 export * from "./server/serve.js";
 export * from "./connection/index.js";

@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { cors, serve, type Handler, type Server } from "../host/index.js";
 import { startBrowser, type TestBrowser } from "./support/browser.js";
+import { skipWithout } from "./support/tools.js";
+
+const noChromium = skipWithout("chromium", "CORS in Chromium");
 
 let browser: TestBrowser;
 let page: Page;
@@ -59,6 +62,7 @@ let star = "";
 let elsewhere = "";
 
 beforeAll(async () => {
+  if (noChromium) return;
   site = await serve(async (_req, res) => res.setHeader("Content-Type", "text/html").setText("<!doctype html><title>app</title><p>app</p>").send(), { port: 0 });
   allowing = await apiWith({ origin: [site.url], credentials: true, methods: ["GET", "POST", "PUT"], exposeHeaders: ["X-Total"], allowHeaders: ["X-Custom"] });
   star = await apiWith({ origin: "*" });
@@ -73,7 +77,7 @@ afterAll(async () => {
   await Promise.all([site, ...servers].map((s) => s?.close()));
 });
 
-describe("CORS in Chromium", () => {
+describe.skipIf(noChromium)("CORS in Chromium", () => {
   it("a simple GET from an allowed origin is readable; only exposed headers are visible", async () => {
     const out = await fetchFromPage(`${allowing}/data`);
     expect(out).toEqual({ ok: true, status: 200, text: "GET ok", total: "5", secret: null });

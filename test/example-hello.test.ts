@@ -2,6 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startExample, type RunningExample } from "./support/example-process.js";
 import { curl } from "./support/server-harness.js";
+import { skipWithout } from "./support/tools.js";
+
+const noCurl = skipWithout("curl", "the curl test of examples/hello.js");
 
 let app: RunningExample;
 beforeAll(async () => {
@@ -17,7 +20,7 @@ describe("examples/hello.js", () => {
     expect(await res.text()).toBe("Hello, world!\n");
   });
 
-  it("says hello to curl over one kept-alive connection", async () => {
+  it.skipIf(noCurl)("says hello to curl over one kept-alive connection", async () => {
     const r = await curl(["-v", `${app.base}/`, `${app.base}/again`]);
     expect(r.stdout).toBe("Hello, world!\nHello, world!\n");
     expect(r.stderr).toMatch(/Re-using existing connection|Reusing existing/);

@@ -6,9 +6,14 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startExample, type RunningExample } from "./support/example-process.js";
 import { startPostgres, type Postgres } from "./support/postgres.js";
+import { IN_CI, skipWithout } from "./support/tools.js";
 
-const database = await startPostgres();
+const database = skipWithout("postgresql", "the PostgreSQL REST API example test")
+  ? { skipped: "PostgreSQL is not installed" }
+  : await startPostgres();
 if ("skipped" in database) {
+  // Installed but unable to start is a failure in CI, like an absent tool.
+  if (IN_CI) throw new Error(`the PostgreSQL REST API example test: ${database.skipped}`);
   console.warn(`\n*** SKIPPED: the PostgreSQL REST API example test: ${database.skipped} ***\n`);
 }
 afterAll(async () => {

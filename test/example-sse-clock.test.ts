@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBrowser, type TestBrowser } from "./support/browser.js";
 import { startExample, type RunningExample } from "./support/example-process.js";
 import { until } from "./support/server-harness.js";
+import { skipWithout } from "./support/tools.js";
+
+const noChromium = skipWithout("chromium", "the SSE clock example's page in Chromium");
 
 let app: RunningExample;
 let browser: TestBrowser | undefined;
@@ -28,7 +31,7 @@ describe("examples/sse-clock.js", () => {
     await app.line(/^a clock client left after [\d.]+ s \(\d+ bytes\); 0 still watching$/);
   });
 
-  it("the page's clock runs in Chromium", async () => {
+  it.skipIf(noChromium)("the page's clock runs in Chromium", async () => {
     browser = await startBrowser();
     const page = await (await browser.context()).newPage();
     await page.goto(`${app.base}/`);

@@ -2,8 +2,7 @@
 // in wasmtime (the Python `wasmtime` package's component API, with an empty linker), where
 // it must give the same answers as the thin binding, and through wabt's wasm2c.
 //
-// A missing tool makes a test SKIP, loudly (a console warning and a skip note saying why),
-// never pass. CI installs the tools first (see .ci/run).
+// A missing tool makes a test skip loudly, or fail under CI=true (test/support/tools.ts).
 import { describe, expect, it, type TestContext } from "vitest";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -21,6 +20,7 @@ import {
   type TrailerOutcome,
 } from "../host/core.js";
 import { loadCorpora } from "./support/corpora.js";
+import { skipWithout } from "./support/tools.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "..");
@@ -40,19 +40,6 @@ function skipLoudly(ctx: TestContext, why: string): never {
 
 // ---- wasmtime ---------------------------------------------------------------------------
 
-/** Why the wasmtime check can't run here, or undefined when it can. */
-function wasmtimeUnavailable(): string | undefined {
-  const probe = spawnSync("python3", ["-c", "import importlib.metadata, wasmtime.component; print(importlib.metadata.version('wasmtime'))"], {
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-  if (probe.error) return `python3 could not be run (${probe.error.message})`;
-  if (probe.status !== 0) {
-    const last = probe.stderr.trim().split("\n").at(-1) ?? "";
-    return `the Python wasmtime package is not importable (${last}); install it with \`python3 -m pip install wasmtime\``;
-  }
-  return undefined;
-}
 
 interface CorpusCase {
   name: string;
@@ -175,8 +162,7 @@ interface WasmtimeResult {
 
 describe("the component in wasmtime (Python), with nothing linked", () => {
   it("instantiates with an empty linker and answers exactly as the thin binding does", (ctx) => {
-    const why = wasmtimeUnavailable();
-    if (why !== undefined) skipLoudly(ctx, why);
+    if (skipWithout("python-wasmtime", "the component-in-wasmtime test")) return ctx.skip("the Python wasmtime package is not installed");
     expect(existsSync(componentPath), `${componentPath} is not built: run \`node build/build.js\``).toBe(true);
 
     const sample = corpusSample();
@@ -234,11 +220,6 @@ describe("the component in wasmtime (Python), with nothing linked", () => {
 
 // ---- wasm2c -----------------------------------------------------------------------------
 
-function which(tool: string): boolean {
-  const r = spawnSync(tool, ["--version"], { encoding: "utf8", timeout: 30_000 });
-  return r.error === undefined && r.status === 0;
-}
-
 function wabtVersion(): [number, number, number] | undefined {
   const r = spawnSync("wasm2c", ["--version"], { encoding: "utf8", timeout: 30_000 });
   const m = /(\d+)\.(\d+)\.(\d+)/.exec(r.stdout ?? "");
@@ -247,13 +228,13 @@ function wabtVersion(): [number, number, number] | undefined {
 
 describe("the core module through wabt", () => {
   it("validates with wabt's wasm-validate", (ctx) => {
-    if (!which("wasm-validate")) skipLoudly(ctx, "wabt's wasm-validate is not installed (`apt-get install -y wabt`)");
+    if (skipWithout("wabt", "wasm-validate of the core")) return ctx.skip("wabt is not installed");
     const r = spawnSync("wasm-validate", [coreModulePath], { encoding: "utf8", timeout: 60_000 });
     expect(r.status, r.stderr).toBe(0);
   });
 
   it("wasm2c turns it into C", (ctx) => {
-    if (!which("wasm2c")) skipLoudly(ctx, "wasm2c is not installed (`apt-get install -y wabt`)");
+    if (skipWithout("wabt", "wasm2c of the core")) return ctx.skip("wabt is not installed");
     const dir = mkdtempSync(path.join(tmpdir(), "tophat-wasm2c-"));
     try {
       const out = path.join(dir, "tophat_core.c");
@@ -309,7 +290,7 @@ describe("the scalar core (built without SIMD, for hosts and tools that lack it)
   });
 
   it("wasm2c turns it into C", (ctx) => {
-    if (!which("wasm2c")) skipLoudly(ctx, "wasm2c is not installed (`apt-get install -y wabt`)");
+    if (skipWithout("wabt", "wasm2c of the core")) return ctx.skip("wabt is not installed");
     const dir = mkdtempSync(path.join(tmpdir(), "tophat-wasm2c-"));
     try {
       const out = path.join(dir, "tophat_core.c");

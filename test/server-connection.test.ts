@@ -4,6 +4,7 @@
 import { Readable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Handler, ResponseWritten } from "../host/index.js";
+import { skipWithout } from "./support/tools.js";
 import {
   MODES,
   curl,
@@ -19,6 +20,8 @@ import {
   type StartOptions,
   type TestServer,
 } from "./support/server-harness.js";
+
+const noCurl = skipWithout("curl", "the curl tests of server-connection");
 
 const get = (path: string, extra = ""): string => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
 
@@ -52,14 +55,14 @@ describe.each(MODES)("connections via %s", (mode: Mode) => {
       }
     });
 
-    it("lets curl reuse one connection for several URLs", async () => {
+    it.skipIf(noCurl)("lets curl reuse one connection for several URLs", async () => {
       const s = await start(async (req, res) => res.setText(req.path.slice(1).toUpperCase()).send());
       const out = await curl([`${s.url}/a`, `${s.url}/b`, `${s.url}/c`, "-w", "|%{num_connects}|%{http_code}\n"]);
       expect(out.stderr).toBe("");
       expect(out.stdout).toBe("A|1|200\nB|0|200\nC|0|200\n");
     });
 
-    it("lets curl --next reuse the connection", async () => {
+    it.skipIf(noCurl)("lets curl --next reuse the connection", async () => {
       const s = await start(async (req, res) => res.setText(req.path).send());
       const w = ["-w", "|%{num_connects}\n"];
       const out = await curl([`${s.url}/one`, ...w, "--next", `${s.url}/two`, ...w, "--next", "-X", "POST", "--data-binary", "xyz", `${s.url}/three`, ...w]);
@@ -347,7 +350,7 @@ describe.each(MODES)("connections via %s", (mode: Mode) => {
       c.destroy();
     });
 
-    it("with curl: the 100 arrives promptly, so curl doesn't wait out its expect timeout", async () => {
+    it.skipIf(noCurl)("with curl: the 100 arrives promptly, so curl doesn't wait out its expect timeout", async () => {
       const s = await start(async (req, res) => res.setText(`len=${(await req.bytes()).length}`).send());
       const out = await curl([
         "-H",
@@ -456,7 +459,7 @@ describe.each(MODES)("connections via %s", (mode: Mode) => {
       c.destroy();
     });
 
-    it("works with curl -I", async () => {
+    it.skipIf(noCurl)("works with curl -I", async () => {
       const s = await start(async (_req, res) => res.setText("x".repeat(1234)).send());
       const out = await curl(["-I", `${s.url}/`]);
       expect(out.stdout).toMatch(/^HTTP\/1\.1 200 OK\r\n/);

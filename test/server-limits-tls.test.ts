@@ -9,6 +9,10 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { serve, type ResponseWritten, type Server } from "../host/index.js";
 import { RawClient, selfSignedCert, within } from "./support/limits-client.js";
+import { skipWithout } from "./support/tools.js";
+
+const noCurl = skipWithout("curl", "the curl tests over TLS");
+const noOpenssl = skipWithout("openssl", "the TLS tests (their certificate is made with openssl)");
 
 const run = promisify(execFile);
 let cert: ReturnType<typeof selfSignedCert>;
@@ -16,6 +20,7 @@ let server: Server;
 const reported: ResponseWritten[] = [];
 
 beforeAll(async () => {
+  if (noOpenssl) return;
   cert = selfSignedCert();
   server = await serve(
     async (req, res) => {
@@ -52,12 +57,12 @@ function httpsGet(path: string, options: https.RequestOptions): Promise<{ status
   });
 }
 
-describe("HTTPS", () => {
+describe.skipIf(noOpenssl)("HTTPS", () => {
   it("the url says https", () => {
     expect(server.url).toBe(`https://127.0.0.1:${server.port}`);
   });
 
-  it("curl -k gets an answer", async () => {
+  it.skipIf(noCurl)("curl -k gets an answer", async () => {
     const before = reported.length;
     const { stdout } = await run("curl", ["-k", "-s", "-S", "--max-time", "10", `${server.url}/curl`]);
     expect(stdout).toBe("secure /curl");
@@ -67,14 +72,14 @@ describe("HTTPS", () => {
     expect(w?.bytesWritten).toBe(w!.headBytes + w!.bodyBytes);
   });
 
-  it("curl -k reuses one connection for two requests (keep-alive)", async () => {
+  it.skipIf(noCurl)("curl -k reuses one connection for two requests (keep-alive)", async () => {
     const { stdout, stderr } = await run("curl", ["-k", "-s", "-S", "-v", "--max-time", "10", `${server.url}/one`, `${server.url}/two`]);
     expect(stdout).toBe("secure /onesecure /two");
     expect(stderr).toMatch(/Re-using existing connection|Reusing existing connection/);
     expect(stderr.match(/Connected to/g)?.length ?? 0).toBe(1);
   });
 
-  it("curl --cacert verifies the certificate", async () => {
+  it.skipIf(noCurl)("curl --cacert verifies the certificate", async () => {
     const { stdout } = await run("curl", ["-s", "-S", "--max-time", "10", "--cacert", cert.certPath, "--resolve", `localhost:${server.port}:127.0.0.1`, `https://localhost:${server.port}/verified`]);
     expect(stdout).toBe("secure /verified");
   });
@@ -97,7 +102,7 @@ describe("HTTPS", () => {
     expect(r.body).toBe("secure /insecure");
   });
 
-  it("a 2 MiB response and a 4 MiB chunked upload go through TLS intact", async () => {
+  it.skipIf(noCurl)("a 2 MiB response and a 4 MiB chunked upload go through TLS intact", async () => {
     const { stdout } = await run("curl", ["-k", "-s", "-S", "--max-time", "20", "-o", "/dev/null", "-w", "%{size_download}", `${server.url}/big`]);
     expect(Number(stdout)).toBe(2 * 1024 * 1024);
     const body = Buffer.alloc(4 * 1024 * 1024, 0x7a);
@@ -126,7 +131,7 @@ describe("HTTPS", () => {
   });
 });
 
-describe("TLS connections that never complete a handshake", () => {
+describe.skipIf(noOpenssl)("TLS connections that never complete a handshake", () => {
   function rawConnect(port: number): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
       const s = net.connect(port, "127.0.0.1", () => resolve(s));

@@ -194,7 +194,9 @@ export class Core {
   /** How many times a trap made the core start over (for tests and monitoring). */
   restarts = 0;
 
-  constructor(module: WebAssembly.Module) {
+  // Private so that the published types don't name WebAssembly.Module (absent from
+  // @types/node): hosts pass a path or bytes.
+  private constructor(module: WebAssembly.Module) {
     this.#module = module;
     this.#instantiate();
   }
@@ -202,6 +204,11 @@ export class Core {
   /** Compiles the core module from `path` (default: the built one). */
   static load(path: string = defaultCorePath()): Core {
     return new Core(new WebAssembly.Module(readFileSync(path)));
+  }
+
+  /** Compiles a core module given as bytes (for example one of the package's `tophat/core/…` builds). */
+  static fromBytes(bytes: Uint8Array<ArrayBuffer>): Core {
+    return new Core(new WebAssembly.Module(bytes));
   }
 
   #instantiate(): void {

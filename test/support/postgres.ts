@@ -2,12 +2,12 @@
 // a fresh data directory in the temp dir, loopback only, trust auth, stopped and deleted
 // afterwards. When it can't be started the caller gets the reason, to skip loudly.
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
 import { chown, mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { postgresBinDir } from "./tools.js";
 
 const run = promisify(execFile);
 
@@ -15,15 +15,6 @@ export interface Postgres {
   /** A connection string for the `postgres` database as the `tophat` superuser. */
   url: string;
   stop(): Promise<void>;
-}
-
-/** The newest installed server's bin directory (Debian puts them in /usr/lib/postgresql/<major>/bin). */
-function binDir(): string | undefined {
-  const root = "/usr/lib/postgresql";
-  if (!existsSync(root)) return undefined;
-  const majors = readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
-  const dir = majors.map((m) => join(root, m, "bin")).find((d) => existsSync(join(d, "pg_ctl")));
-  return dir;
 }
 
 function freePort(): Promise<number> {
@@ -39,7 +30,7 @@ function freePort(): Promise<number> {
 
 /** Starts a server, or resolves to the reason it couldn't. */
 export async function startPostgres(): Promise<Postgres | { skipped: string }> {
-  const bin = binDir();
+  const bin = postgresBinDir();
   if (bin === undefined) return { skipped: "no PostgreSQL server binaries under /usr/lib/postgresql (Debian's postgresql package; bash .ci/run installs it)" };
   const dir = await mkdtemp(join(tmpdir(), "tophat-pg-"));
   // PostgreSQL refuses to run as root: as root, run it as the package's `postgres` user.
