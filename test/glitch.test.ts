@@ -188,6 +188,44 @@ describe("the library's own errors are rendered the same way", () => {
   });
 });
 
+describe('errorFormat: "problem+json" answers every client in JSON', () => {
+  it("fetch's */*, a browser's text/html, no Accept at all, the router-style 405 with Allow, a 500 and the library's own 400", async () => {
+    const s = await start(
+      async (req) => {
+        if (req.path === "/boom") throw new Error(SECRET);
+        throw Glitch.methodNotAllowed(["GET", "HEAD"]);
+      },
+      { errorFormat: "problem+json" },
+    );
+    for (const accept of [undefined, "*/*", "text/html,application/xhtml+xml;q=0.9", "text/plain"]) {
+      const res = await fetch(s.url, { method: "POST", headers: accept === undefined ? {} : { accept } });
+      expect(res.status).toBe(405);
+      expect(res.headers.get("content-type")).toBe("application/problem+json");
+      expect(res.headers.get("allow")).toBe("GET, HEAD");
+      // The body no longer depends on Accept.
+      expect(res.headers.get("vary")).toBeNull();
+      expect(await res.json()).toEqual({ type: "about:blank", title: "Method Not Allowed", status: 405, detail: "Method Not Allowed" });
+    }
+    const boom = await fetch(`${s.url}/boom`);
+    expect(boom.status).toBe(500);
+    const problem = (await boom.json()) as Record<string, unknown>;
+    expect(problem["title"]).toBe("Internal Server Error");
+    expect(JSON.stringify(problem)).not.toContain("hunter2");
+
+    const client = await connectTcp(s.port);
+    await client.write("GET / HTTP/1.1\r\nHost: t\r\nBad Name: x\r\n\r\n");
+    const [r] = await client.responses(1);
+    expect(r!.status).toBe(400);
+    expect(header(r!, "content-type")).toBe("application/problem+json");
+    expect((JSON.parse(r!.body.toString()) as { status: number }).status).toBe(400);
+    client.destroy();
+  });
+
+  it("an unknown format is refused when the server starts", async () => {
+    await expect(serve(async (_req, res) => res.sendCode(204), { port: 0, errorFormat: "xml" as "negotiate" })).rejects.toThrow(/errorFormat must be "negotiate" or "problem\+json", got xml/);
+  });
+});
+
 describe("middleware adds headers to error responses: Glitch.from and withHeaders", () => {
   const withStamp =
     (next: Handler): Handler =>

@@ -555,12 +555,12 @@ export class Connection {
 
   /**
    * Sends the error response for `error` (a Glitch keeps its status, headers and message;
-   * anything else is a 500), as text or problem+json per the request's Accept. Without an
+   * anything else is a 500), as text or problem+json (per the Accept, or always). Without an
    * exchange (the head couldn't be read), the connection closes after it.
    */
   async #sendError(error: unknown, ex: Exchange | undefined): Promise<void> {
     const exchange = ex ?? new Exchange(this.#port, undefined, performance.now());
-    const rendered = renderError(error, exchange.req?.headers.get("accept"), this.#options.verboseErrors);
+    const rendered = renderError(error, exchange.req?.headers.get("accept"), this.#options.verboseErrors, this.#options.errorFormat);
     const res = new ResponseWriter(exchange);
     res.setStatus(rendered.status);
     for (const [name, value] of Object.entries(rendered.headers)) res.setHeader(name, value);

@@ -4,5 +4,5 @@
  */
 export { accept, type AcceptOptions } from "./accept.js";
 export type { ConnectionSummary, Handler } from "./connection.js";
-export type { ConnectionOptions, Logger } from "./options.js";
+export type { ConnectionOptions, ErrorFormat, Logger } from "./options.js";
 export type { Connectable, WebStreamPair } from "./transport.js";

@@ -50,7 +50,17 @@ export interface ConnectionOptions {
    * handler threw, with its stack). For development only: it discloses internals. Default false.
    */
   verboseErrors?: boolean;
+  /**
+   * The body of error responses (a thrown Glitch, a 500, the library's own 4xx):
+   * `"negotiate"` (the default) sends RFC 9457 `application/problem+json` when the request's
+   * Accept prefers JSON and text/plain otherwise (so `fetch`, which sends `*\/*`, gets text);
+   * `"problem+json"` sends problem+json to every client.
+   */
+  errorFormat?: ErrorFormat;
 }
+
+/** How error responses are written: see {@link ConnectionOptions.errorFormat}. */
+export type ErrorFormat = "negotiate" | "problem+json";
 
 /** Options with every default filled in. */
 export interface ResolvedOptions {
@@ -65,6 +75,7 @@ export interface ResolvedOptions {
   onResponse: ((req: Request | undefined, written: ResponseWritten) => void) | undefined;
   logger: Logger;
   verboseErrors: boolean;
+  errorFormat: ErrorFormat;
 }
 
 function positive(name: string, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -94,5 +105,12 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
     onResponse: o.onResponse,
     logger: o.logger ?? console,
     verboseErrors: o.verboseErrors ?? false,
+    errorFormat: errorFormat(o.errorFormat),
   };
+}
+
+function errorFormat(value: ErrorFormat | undefined): ErrorFormat {
+  if (value === undefined) return "negotiate";
+  if (value !== "negotiate" && value !== "problem+json") throw new RangeError(`option errorFormat must be "negotiate" or "problem+json", got ${String(value)}`);
+  return value;
 }

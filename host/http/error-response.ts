@@ -17,19 +17,25 @@ export interface ErrorResponse {
 /**
  * Renders `error` for a client that sent `accept` (undefined: no Accept field, or no
  * request could be read). A Glitch keeps its status, headers and message; anything else is
- * a 500 whose cause is disclosed only when `verbose`.
+ * a 500 whose cause is disclosed only when `verbose`. With `format` "problem+json" every
+ * client gets problem+json, whatever it accepts.
  */
-export function renderError(error: unknown, accept: string | undefined, verbose: boolean): ErrorResponse {
+export function renderError(error: unknown, accept: string | undefined, verbose: boolean, format: "negotiate" | "problem+json" = "negotiate"): ErrorResponse {
   const glitch = error instanceof Glitch ? error : undefined;
   const status = glitch?.status ?? 500;
   const message = glitch?.message ?? statusText(500);
   const cause = verbose ? describe(glitch ? glitch.cause : error) : undefined;
   const headers = { ...glitch?.headers };
+  if (format === "problem+json") return problemJson(status, message, cause, headers);
   if (accept === undefined) return { status, headers, contentType: "text/plain; charset=utf-8", body: textBody(message, cause) };
   // The body depends on Accept, so a cache must not reuse it for another Accept.
   const vary = Object.keys(headers).find((name) => name.toLowerCase() === "vary") ?? "Vary";
   headers[vary] = headers[vary] ? `${headers[vary]}, Accept` : "Accept";
   if (!prefersJson(accept)) return { status, headers, contentType: "text/plain; charset=utf-8", body: textBody(message, cause) };
+  return problemJson(status, message, cause, headers);
+}
+
+function problemJson(status: number, message: string, cause: string | undefined, headers: Record<string, string>): ErrorResponse {
   const problem: Record<string, unknown> = { type: "about:blank", title: statusText(status), status, detail: message };
   if (cause !== undefined) problem["cause"] = cause;
   return { status, headers, contentType: "application/problem+json", body: JSON.stringify(problem) };
