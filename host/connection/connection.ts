@@ -11,14 +11,13 @@ import { ClientClosedError } from "../http/http-error.js";
 import { statusText } from "../http/status-text.js";
 import { Request } from "../http/request.js";
 import { ResponseWriter } from "../http/response-writer.js";
-import { ResponseWritten } from "../http/response-written.js";
 import { BodyReader } from "./body-reader.js";
 import { Exchange, type ConnectionPort } from "./exchange.js";
+import { HandlerRun, type Handler, type HandlerHost } from "./handler-run.js";
 import type { ResolvedOptions } from "./options.js";
 import type { Transport } from "./transport.js";
 
-/** A request handler: answers through `res` and returns what `res.send()` resolved to. */
-export type Handler = (req: Request, res: ResponseWriter) => Promise<ResponseWritten>;
+export type { Handler } from "./handler-run.js";
 
 /** How a connection went, once it is closed. */
 export interface ConnectionSummary {
@@ -61,8 +60,6 @@ export function defaultCore(): Core {
   return (sharedCore ??= Core.load());
 }
 
-type HandlerOutcome = { ok: true; value: ResponseWritten } | { ok: false; error: unknown };
-
 type HeadResult =
   | { kind: "complete"; head: RequestHead; bytes: Buffer }
   | { kind: "reject"; status: number; detail: string }
@@ -100,6 +97,8 @@ export class Connection {
 
   // State
   #exchange: Exchange | undefined;
+  /** The current exchange's handler, while the connection waits for it. */
+  #run: HandlerRun | undefined;
   #idle = true;
   /** When the current request's first byte arrived (its requestTimeoutMs counts from here). */
   #requestStart = 0;
@@ -205,6 +204,7 @@ export class Connection {
     }
     this.#exchange?.abort?.abort(new ClientClosedError("before the response was complete", { cause: error }));
     this.#exchange?.peerFinished();
+    this.#run?.lost();
     this.#wake();
     this.#markClosed();
   }
@@ -397,38 +397,13 @@ export class Connection {
 
     // The next request may start once this response is handed to the transport: a
     // handler's code after `await res.send()` (which waits for the flush) overlaps it.
-    // Whichever comes first moves the connection on: the handler settles, or its response
-    // is handed off.
-    let outcome: HandlerOutcome | undefined;
-    let step: (() => void) | undefined;
-    let movedOn = false;
-    const settled = (o: HandlerOutcome): void => {
-      outcome = o;
-      if (!movedOn) step?.();
-      else if (ex.handedOff) this.#checkLateOutcome(o, res, req);
-    };
-    let answer: Promise<ResponseWritten>;
-    try {
-      // A handler that isn't `async` may return something that isn't a promise.
-      answer = Promise.resolve(this.#handler(req, res));
-    } catch (error) {
-      // … or throw instead of rejecting.
-      answer = Promise.reject(error);
-    }
-    answer.then(
-      (value) => settled({ ok: true, value }),
-      (error: unknown) => settled({ ok: false, error }),
-    );
-    // The common case: the handler sent its whole response before returning. Its outcome
-    // can't be known yet (settling takes a microtask at least).
-    if (ex.handedOff) {
-      movedOn = true;
-      return this.#afterExchange(ex);
-    }
-    return new Promise<void>((resolve) => (step = ex.onHandedOff = resolve)).then(() => {
-      movedOn = true;
-      if (outcome === undefined) return this.#afterExchange(ex);
-      return this.#afterHandler(outcome, res, ex).then((ok) => ok && this.#afterExchange(ex));
+    // The common case: the handler sent its whole response before returning.
+    const run = new HandlerRun(this.#handlerHost, ex, req, res);
+    if (run.start(this.#handler)) return this.#afterExchange(ex);
+    this.#run = run;
+    return run.finish().then((ok) => {
+      this.#run = undefined;
+      return ok && this.#afterExchange(ex);
     });
   }
 
@@ -456,68 +431,19 @@ export class Connection {
       // A body the handler didn't read: skip it (up to a limit) so the next request
       // starts where it should — unless the client is still waiting for 100 Continue.
       if (ex.head!.expectContinue && !ex.continueSent) return false;
-      return body.skip(this.#options.maxDrainBytes).then((skipped) => skipped && !this.#shuttingDown);
+      return body.skip(this.#options.maxDrainBytes).then((skipped) => skipped && this.#serveMore());
     }
-    return !this.#shuttingDown;
-  }
-
-  /** Handles a handler that settled before its response was handed off; false to close. */
-  async #afterHandler(outcome: HandlerOutcome, res: ResponseWriter, ex: Exchange): Promise<boolean> {
-    const o = this.#options;
-    const req = ex.req!;
-    if (!outcome.ok) {
-      // The client left (the handler saw it while reading the body): nobody to answer,
-      // and not the handler's fault. The connection summary records who closed.
-      if (outcome.error instanceof ClientClosedError && this.#gone) return false;
-      if (!res.sent) {
-        this.#logHandlerError(outcome.error, req);
-        await this.#sendError(outcome.error, ex);
-        return true;
-      }
-      if (!res.settling) {
-        o.logger.error(`tophat: the handler for ${req.method} ${req.target} failed during its streamed response; closing the connection`, outcome.error);
-        this.#abandon(res, outcome.error);
-        return false;
-      }
-      o.logger.warn(`tophat: the handler for ${req.method} ${req.target} threw after sending`, outcome.error);
-    } else if (!res.sent) {
-      o.logger.warn(`tophat: the handler for ${req.method} ${req.target} resolved without sending a response; sent 500`);
-      await this.#sendError(Glitch.internal(), ex);
-      return true;
-    } else if (!res.settling) {
-      o.logger.warn(`tophat: the handler for ${req.method} ${req.target} resolved before ending its streamed response; closing the connection`);
-      this.#abandon(res, new Error("the handler returned before ending its streamed response"));
-      return false;
-    }
-    if (!ex.handedOff) await new Promise<void>((resolve) => (ex.onHandedOff = resolve));
-    if (outcome.ok) this.#checkLateOutcome(outcome, res, req);
-    return true;
-  }
-
-  /** Server-side failures are logged (with their cause); client errors (4xx Glitches) are not. */
-  #logHandlerError(error: unknown, req: Request): void {
-    const o = this.#options;
-    if (!(error instanceof Glitch)) o.logger.error(`tophat: the handler for ${req.method} ${req.target} failed; sent 500`, error);
-    else if (error.status >= 500) o.logger.error(`tophat: the handler for ${req.method} ${req.target} answered ${error.status}`, error.cause ?? error);
+    return this.#serveMore();
   }
 
   /**
-   * Gives up on a response whose body was cut short. The connection then closes: with a
-   * FIN when the client can tell the body is short (chunked, Content-Length), so earlier
-   * pipelined responses still arrive; with a reset when it can't (close-delimited).
+   * Whether to serve another request after a complete exchange. While shutting down, only
+   * one whose bytes were already read: a request read is answered (with `Connection:
+   * close`), never dropped; one not yet read meets a closed connection, which a client
+   * knows to retry (RFC 9112 §9.3.1).
    */
-  #abandon(res: ResponseWriter, cause: unknown): void {
-    res.abandon(cause instanceof Error ? cause : new Error(String(cause)));
-    if (res.framing === "close-delimited") this.#transport.reset();
-  }
-
-  /** Warns about a handler that failed or returned something odd after its response went out. */
-  #checkLateOutcome(outcome: HandlerOutcome, res: ResponseWriter, req: Request): void {
-    const log = this.#options.logger;
-    if (!outcome.ok) log.warn(`tophat: the handler for ${req.method} ${req.target} threw after sending`, outcome.error);
-    else if (!(outcome.value instanceof ResponseWritten) || (res.written && outcome.value !== res.written)) {
-      log.warn(`tophat: the handler for ${req.method} ${req.target} returned something other than its own ResponseWritten`);
-    }
+  #serveMore(): boolean {
+    return !this.#shuttingDown || this.#buf.length > 0 || this.#queued > 0;
   }
 
   /** The body's next chunk, under the body and request deadlines. */
@@ -531,6 +457,7 @@ export class Connection {
       if (chunk === null) {
         if (this.#gone || this.#eof) throw new ClientClosedError("before the request body was complete", { cause: this.#goneError });
       }
+      this.#run?.progress();
       return chunk;
     } catch (error) {
       if (error instanceof ReadTimeout) {
@@ -572,6 +499,30 @@ export class Connection {
   /** What exchanges use of this connection: made once, shared by every exchange. */
   readonly #port: ConnectionPort = this.#makePort();
 
+  /** What handler runs use of this connection: made once, shared by every run. */
+  readonly #handlerHost: HandlerHost = this.#makeHandlerHost();
+
+  #makeHandlerHost(): HandlerHost {
+    // The getters below read the connection's live state.
+    const connection = this;
+    return {
+      get logger() {
+        return connection.#options.logger;
+      },
+      get handlerTimeoutMs() {
+        return connection.#options.handlerTimeoutMs;
+      },
+      get gone() {
+        return connection.#gone;
+      },
+      get waitingOnClient() {
+        return connection.#waiter !== undefined || connection.#writeDeadline !== Infinity;
+      },
+      sendError: (error, ex) => this.#sendError(error, ex),
+      reset: () => this.#transport.reset(),
+    };
+  }
+
   #makePort(): ConnectionPort {
     // The getters below read the connection's live state.
     const connection = this;
@@ -581,6 +532,9 @@ export class Connection {
       },
       get shuttingDown(): boolean {
         return connection.#shuttingDown;
+      },
+      get buffered(): boolean {
+        return connection.#buf.length > 0 || connection.#queued > 0;
       },
       get maxDrainBytes(): number {
         return connection.#options.maxDrainBytes;
@@ -622,6 +576,7 @@ export class Connection {
   }
 
   #write(ex: Exchange, chunks: readonly Uint8Array[], last: boolean): Promise<void> {
+    this.#run?.progress();
     if (last) {
       return new Promise((resolve, reject) => this.#writeLast(ex, chunks, (error) => (error ? reject(error) : resolve())));
     }
@@ -648,6 +603,7 @@ export class Connection {
       done(new ClientClosedError("before the response was complete", { cause: this.#goneError }));
       return;
     }
+    this.#run?.progress();
     let size = 0;
     for (const c of chunks) size += c.length;
     ex.handOff();

@@ -15,6 +15,8 @@ import { httpDate } from "./date.js";
 export interface ConnectionPort {
   readonly core: Core;
   readonly shuttingDown: boolean;
+  /** Received bytes not yet consumed (after the current head, or body once it is complete). */
+  readonly buffered: boolean;
   /** Most unread body bytes skipped after a response to keep the connection. */
   readonly maxDrainBytes: number;
   /** The cap for `bytes()`, `text()` and `json()`. */
@@ -57,6 +59,8 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
   /** Bytes of the response the transport confirmed. */
   flushed = 0;
   abort: AbortController | undefined;
+  /** Set when the connection gave up on the handler (its deadline): nothing more of its response may be written. */
+  cancelled: Error | undefined;
   #finished: AbortController | undefined;
 
   constructor(port: ConnectionPort, head: RequestHead | undefined, startedAt: number) {
@@ -87,13 +91,20 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
     return this.#port.maxBodyBytes;
   }
 
-  /** The signal that fires when the client goes away, made on first use. */
+  /** The signal that fires when the client goes away or the handler's time runs out, made on first use. */
   signal(): AbortSignal {
     if (!this.abort) {
       this.abort = new AbortController();
-      if (this.#port.gone) this.abort.abort(new ClientClosedError("before the response was complete"));
+      if (this.cancelled) this.abort.abort(this.cancelled);
+      else if (this.#port.gone) this.abort.abort(new ClientClosedError("before the response was complete"));
     }
     return this.abort.signal;
+  }
+
+  /** The connection gave up on the handler: its signal aborts and its writes fail with `reason`. */
+  cancel(reason: Error): void {
+    this.cancelled ??= reason;
+    this.abort?.abort(reason);
   }
 
   /** The connection saw the client finish sending, or leave. */
@@ -123,7 +134,9 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
         this.mustClose = true;
       }
     }
-    if (this.#port.shuttingDown) this.mustClose = true;
+    // Shutting down: this response closes the connection unless another request was
+    // already read behind it (then the last one read closes it: none is read and dropped).
+    if (this.#port.shuttingDown && !(body?.complete === true && this.#port.buffered)) this.mustClose = true;
     return {
       head: this.req?.method === "HEAD",
       http10: this.head?.version === "http10",
@@ -140,10 +153,12 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
   }
 
   write(chunks: readonly Uint8Array[], last: boolean): Promise<void> {
+    if (this.cancelled) return Promise.reject(this.cancelled);
     return this.#port.write(this, chunks, last);
   }
 
   writeLast(chunks: readonly Uint8Array[], done: (error: Error | undefined) => void): void {
+    if (this.cancelled) return done(this.cancelled);
     this.#port.writeLast(this, chunks, done);
   }
 

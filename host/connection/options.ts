@@ -41,6 +41,17 @@ export interface ConnectionOptions {
   bodyTimeoutMs?: number;
   /** Longest time a response write may wait for the client to read; then the connection is closed. Default 30 s. */
   writeTimeoutMs?: number;
+  /**
+   * Longest a handler may go without progress: from its call, or from its last read of
+   * the request body or write of its response, until it answers or does one of those
+   * again. Past it the client gets 503 (or, if the response had begun, the connection is
+   * cut), the connection closes, `req.signal` aborts with a `HandlerTimeoutError`, and
+   * the handler's later attempts to respond throw it. Time spent waiting on the client
+   * (a slow upload, a client that reads slowly) doesn't count: `bodyTimeoutMs` and
+   * `writeTimeoutMs` govern it. A server-sent-events stream stays alive through its
+   * heartbeats. `Infinity` turns the limit off. Default 120 s.
+   */
+  handlerTimeoutMs?: number;
   /** Called for every response, including the error responses the library sends itself (then `req` is undefined when no head could be parsed). */
   onResponse?: (req: Request | undefined, written: ResponseWritten) => void;
   /** Where the library's warnings go. Default: console. */
@@ -72,6 +83,7 @@ export interface ResolvedOptions {
   keepAliveTimeoutMs: number;
   bodyTimeoutMs: number;
   writeTimeoutMs: number;
+  handlerTimeoutMs: number;
   onResponse: ((req: Request | undefined, written: ResponseWritten) => void) | undefined;
   logger: Logger;
   verboseErrors: boolean;
@@ -102,6 +114,7 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
     keepAliveTimeoutMs: positive("keepAliveTimeoutMs", o.keepAliveTimeoutMs, 5_000),
     bodyTimeoutMs: positive("bodyTimeoutMs", o.bodyTimeoutMs, 30_000),
     writeTimeoutMs: positive("writeTimeoutMs", o.writeTimeoutMs, 30_000),
+    handlerTimeoutMs: o.handlerTimeoutMs === Infinity ? Infinity : positive("handlerTimeoutMs", o.handlerTimeoutMs, 120_000, 2 ** 31 - 1),
     onResponse: o.onResponse,
     logger: o.logger ?? console,
     verboseErrors: o.verboseErrors ?? false,

@@ -7,6 +7,6 @@ export { Request } from "./request.js";
 export { ResponseWriter, type BodyStream, type ResponseBody } from "./response-writer.js";
 export { ResponseWritten, type ResponseFacts, type ResponseOutcome } from "./response-written.js";
 export { Glitch, orGlitch, ensure, type GlitchOptions } from "./glitch.js";
-export { ClientClosedError } from "./http-error.js";
+export { ClientClosedError, HandlerTimeoutError } from "./http-error.js";
 export { SseSink, formatEvent, type ServerSentEvent, type SseOptions } from "./server-sent-events.js";
 export { statusText } from "./status-text.js";

@@ -33,6 +33,8 @@ export interface ResponseChannel {
   writeLast(chunks: readonly Uint8Array[], done: (error: Error | undefined) => void): void;
   /** Bytes of this response the transport confirmed as flushed. */
   flushedBytes(): number;
+  /** Set when the connection gave up on the handler: the response can no longer be sent. */
+  readonly cancelled: Error | undefined;
   /** Aborts when the client goes away. */
   signal(): AbortSignal;
   /**
@@ -133,6 +135,9 @@ export class ResponseWriter {
 
   #checkOpen(): void {
     if (this.#started) throw new Error("the response was already sent: its head can't change");
+    // The connection answered without the handler (handlerTimeoutMs): say so, not "sent".
+    const cancelled = this.#channel.cancelled;
+    if (cancelled) throw cancelled;
   }
 
   /** Sets the status code (100–999). */

@@ -1,0 +1,299 @@
+// A handler's lifetime, bounded: handlerTimeoutMs (a handler that makes no progress gets a
+// 503 in its place, or its response cut off), a client that leaves while its handler is
+// pending (the connection is freed at once after a reset; after a FIN the answer is still
+// written), server.close() that resolves at its deadline whatever handlers do, and the
+// shutdown race on keep-alive (a request that was read is answered, never dropped).
+// Over real sockets.
+import { afterEach, describe, expect, it } from "vitest";
+import { HandlerTimeoutError, serve, type Handler, type Request, type ResponseWritten, type Server, type ServeOptions } from "../host/index.js";
+import { RawClient, acceptServers, sleep, until, within } from "./support/limits-client.js";
+import { captureLogger, gate, type CapturingLogger } from "./support/server-harness.js";
+
+let servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.close({ graceMs: 100 })));
+  servers = [];
+});
+
+async function start(handler: Handler, options: ServeOptions = {}): Promise<{ server: Server; log: CapturingLogger; written: ResponseWritten[] }> {
+  const log = captureLogger();
+  const written: ResponseWritten[] = [];
+  const server = await serve(handler, { port: 0, logger: log, onResponse: (_req, w) => written.push(w), ...options });
+  servers.push(server);
+  return { server, log, written };
+}
+
+const never = (): Promise<never> => new Promise<never>(() => {});
+
+describe("handlerTimeoutMs", () => {
+  it("a handler that never settles: the client gets 503 with Connection: close, req.signal aborts, the late send rejects, one error is logged", async () => {
+    let request: Request | undefined;
+    let late: Promise<unknown> | undefined;
+    const { server, log, written } = await start(
+      async (req, res) => {
+        request = req;
+        req.signal.addEventListener("abort", () => {
+          // The handler learns it is over, and tries to answer anyway.
+          late = (async () => res.setText("too late").send())().then(
+            () => "sent",
+            (error: unknown) => error,
+          );
+        });
+        return never();
+      },
+      { handlerTimeoutMs: 300 },
+    );
+    const c = await RawClient.connect(server.port);
+    const t0 = performance.now();
+    await c.write("GET /stuck HTTP/1.1\r\nHost: a\r\n\r\n");
+    const res = await c.response(3000);
+    const elapsed = performance.now() - t0;
+    expect(res.status).toBe(503);
+    expect(res.headers["connection"]).toBe("close");
+    expect(res.body.toString()).toBe("the server did not answer in time\n");
+    expect(elapsed).toBeGreaterThan(250);
+    expect(elapsed).toBeLessThan(2000);
+    await c.closed(2000);
+    expect(c.unread.length).toBe(0);
+
+    expect(request!.signal.aborted).toBe(true);
+    expect(request!.signal.reason).toBeInstanceOf(HandlerTimeoutError);
+    const lateError = await late;
+    expect(lateError).toBeInstanceOf(HandlerTimeoutError);
+    expect((lateError as Error).message).toMatch(/no progress for 300 ms \(handlerTimeoutMs\)/);
+
+    expect(written.map((w) => [w.status, w.outcome])).toEqual([[503, "complete"]]);
+    expect(log.errors.map((e) => e.message)).toEqual(["tophat: the handler for GET /stuck made no progress for 300 ms (handlerTimeoutMs); sent 503 and closed the connection"]);
+    expect(log.warnings).toEqual([]);
+  });
+
+  it("a streamed response that stalls after its head: the connection ends without the last chunk; ResponseWritten says error", async () => {
+    const { server, log, written } = await start(
+      async (_req, res) => {
+        const out = res.stream();
+        await out.write("first part\n");
+        return never();
+      },
+      { handlerTimeoutMs: 300 },
+    );
+    const c = await RawClient.connect(server.port);
+    await c.write("GET /stall HTTP/1.1\r\nHost: a\r\n\r\n");
+    await c.closed(3000);
+    const text = c.received.toString("latin1");
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(text).toMatch(/\r\ntransfer-encoding: chunked\r\n/i);
+    expect(text).toContain("first part\n");
+    // No last chunk: the client can tell the body was cut short.
+    expect(text.endsWith("0\r\n\r\n")).toBe(false);
+    await until(() => written.length === 1, 2000, "the report");
+    expect(written[0]!.outcome).toBe("error");
+    expect(written[0]!.error).toBeInstanceOf(HandlerTimeoutError);
+    expect(log.errors.map((e) => e.message)).toEqual(["tophat: the handler for GET /stall made no progress for 300 ms (handlerTimeoutMs); its response was cut off and the connection closed"]);
+  });
+
+  it("progress keeps a handler alive: a response written a piece every 100 ms for 1.2 s, and a body uploaded slowly for 1.2 s", async () => {
+    const { server, log } = await start(
+      async (req, res) => {
+        if (req.method === "POST") return res.setText(`got ${(await req.text()).length}`).send();
+        const out = res.stream();
+        for (let i = 0; i < 12; i++) {
+          await sleep(100);
+          await out.write(`${i},`);
+        }
+        return out.end();
+      },
+      { handlerTimeoutMs: 300 },
+    );
+    const down = await RawClient.connect(server.port);
+    await down.write("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
+    const r = await down.response(5000);
+    expect(r.status).toBe(200);
+    expect(r.body.toString()).toBe("0,1,2,3,4,5,6,7,8,9,10,11,");
+
+    const up = await RawClient.connect(server.port);
+    await up.write("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n");
+    for (let i = 0; i < 12; i++) {
+      await sleep(100);
+      await up.write("x");
+    }
+    const u = await up.response(5000);
+    expect(u.status).toBe(200);
+    expect(u.body.toString()).toBe("got 12");
+    expect(log.entries).toEqual([]);
+    down.destroy();
+    up.destroy();
+  });
+
+  it("a server-sent-events stream lives on through its heartbeats", async () => {
+    const { server, log } = await start(
+      async (_req, res) => {
+        const events = res.sse({ heartbeatMs: 100 });
+        await sleep(1200);
+        await events.send({ data: "still here" });
+        return events.close();
+      },
+      { handlerTimeoutMs: 300 },
+    );
+    const c = await RawClient.connect(server.port);
+    await c.write("GET /events HTTP/1.1\r\nHost: a\r\n\r\n");
+    await c.wait(() => c.received.includes("data: still here\n\n"), 5000, "the event after 1.2 s");
+    expect(log.entries).toEqual([]);
+    c.destroy();
+  });
+
+  it("Infinity turns it off; other values are checked when the server starts", async () => {
+    await expect(serve(async (_req, res) => res.sendCode(204), { port: 0, handlerTimeoutMs: 0 })).rejects.toThrow(/handlerTimeoutMs must be a positive number/);
+    await expect(serve(async (_req, res) => res.sendCode(204), { port: 0, handlerTimeoutMs: Number.NaN })).rejects.toThrow(/handlerTimeoutMs/);
+    const { server } = await start(async (_req, res) => res.sendCode(204), { handlerTimeoutMs: Infinity });
+    expect((await fetch(server.url)).status).toBe(204);
+  });
+});
+
+describe("a client that leaves while its handler is pending", () => {
+  const acceptServer = acceptServers();
+
+  it("a reset aborts req.signal at once and frees the connection (its summary arrives), though the handler never settles", async () => {
+    const aborted: number[] = [];
+    let started = 0;
+    const server = await acceptServer(
+      async (req) => {
+        started++;
+        req.signal.addEventListener("abort", () => aborted.push(performance.now()));
+        return never();
+      },
+      { handlerTimeoutMs: Infinity },
+    );
+    const clients = await Promise.all(Array.from({ length: 20 }, () => RawClient.connect(server.port)));
+    await Promise.all(clients.map((c) => c.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n")));
+    await until(() => started === 20, 3000, "20 handlers to start");
+    const t0 = performance.now();
+    for (const c of clients) c.socket.resetAndDestroy();
+    for (let i = 0; i < 20; i++) expect((await server.summary(i, 2000)).closedBy).toBe("error");
+    expect(aborted.length).toBe(20);
+    expect(Math.max(...aborted) - t0).toBeLessThan(1000);
+  });
+
+  it("after a FIN the response is still written when the handler answers, then the connection is freed", async () => {
+    const answer = gate();
+    let signalled = false;
+    const server = await acceptServer(async (req, res) => {
+      req.signal.addEventListener("abort", () => (signalled = true));
+      await answer.promise;
+      return res.setText("worth the wait").send();
+    });
+    const c = await RawClient.connect(server.port, { allowHalfOpen: true });
+    await c.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    c.socket.end();
+    await sleep(200);
+    // A half-close is not leaving: the client may still read.
+    expect(signalled).toBe(false);
+    answer.open();
+    const res = await c.response(2000);
+    expect(res.body.toString()).toBe("worth the wait");
+    const summary = await server.summary(0, 2000);
+    expect(summary.closedBy).toBe("client");
+    expect(summary.requests).toBe(1);
+  });
+
+  it("after a FIN, a handler that never answers is cut off at its deadline (the 503 is written to the half-closed client) and the connection freed", async () => {
+    const server = await acceptServer(async () => never(), { handlerTimeoutMs: 300, logger: captureLogger() });
+    const c = await RawClient.connect(server.port, { allowHalfOpen: true });
+    await c.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    c.socket.end();
+    const res = await c.response(3000);
+    expect(res.status).toBe(503);
+    const summary = await server.summary(0, 3000);
+    expect(summary.requests).toBe(1);
+  });
+});
+
+describe("server.close() with handlers that never settle", () => {
+  it("resolves at the grace deadline; the handlers' req.signal aborts; the sockets are gone", async () => {
+    let aborted = 0;
+    let started = 0;
+    const { server } = await start(
+      async (req) => {
+        started++;
+        req.signal.addEventListener("abort", () => aborted++);
+        return never();
+      },
+      { handlerTimeoutMs: Infinity },
+    );
+    const clients = await Promise.all(Array.from({ length: 10 }, () => RawClient.connect(server.port)));
+    await Promise.all(clients.map((c) => c.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n")));
+    await until(() => started === 10, 3000, "10 handlers to start");
+    const t0 = performance.now();
+    await within(server.close({ graceMs: 300 }), 3000, "server.close() to resolve");
+    const took = performance.now() - t0;
+    expect(took).toBeGreaterThan(250);
+    expect(took).toBeLessThan(1500);
+    expect(aborted).toBe(10);
+    await Promise.all(clients.map((c) => c.closed(1000)));
+  });
+});
+
+describe("the shutdown race on keep-alive", () => {
+  it("requests already read behind the one in flight are answered (the last with Connection: close), not dropped", async () => {
+    const release = gate();
+    let started = 0;
+    const { server } = await start(async (req, res) => {
+      started++;
+      if (req.path === "/first") await release.promise;
+      return res.setText(`answer ${req.path}`).send();
+    });
+    const c = await RawClient.connect(server.port);
+    // Three pipelined requests: the first is in its handler when close() takes effect.
+    await c.write("GET /first HTTP/1.1\r\nHost: a\r\n\r\nGET /second HTTP/1.1\r\nHost: a\r\n\r\nGET /third HTTP/1.1\r\nHost: a\r\n\r\n");
+    await until(() => started === 1, 2000, "the first handler");
+    await sleep(50);
+    const closing = server.close({ graceMs: 3000 });
+    await sleep(50);
+    release.open();
+    const answers = [await c.response(2000), await c.response(2000), await c.response(2000)];
+    expect(answers.map((r) => r.body.toString())).toEqual(["answer /first", "answer /second", "answer /third"]);
+    expect(answers.map((r) => r.headers["connection"])).toEqual([undefined, undefined, "close"]);
+    await c.closed(2000);
+    await closing;
+  });
+
+  it("under keep-alive load, every request whose bytes the server read is answered", async () => {
+    let served = 0;
+    const { server } = await start(async (req, res) => {
+      served++;
+      return res.setText(`ok ${req.path}`).send();
+    });
+    // 20 clients sending requests back to back on keep-alive connections.
+    let answered = 0;
+    let unanswered = 0;
+    let stop = false;
+    const loops = Array.from({ length: 20 }, async (_, i) => {
+      const c = await RawClient.connect(server.port);
+      while (!stop) {
+        const wrote = await c.write(`GET /${i} HTTP/1.1\r\nHost: a\r\n\r\n`).then(
+          () => true,
+          () => false,
+        );
+        if (!wrote) break;
+        const res = await c.response(3000).catch(() => undefined);
+        if (res === undefined) {
+          // The connection closed before the server read this request: a closed
+          // keep-alive connection, which clients retry. At most one per connection.
+          unanswered++;
+          break;
+        }
+        answered++;
+        if (res.headers["connection"] === "close") break;
+      }
+      c.destroy();
+    });
+    await sleep(300);
+    await server.close({ graceMs: 3000 });
+    stop = true;
+    await Promise.all(loops);
+    expect(answered).toBeGreaterThan(50);
+    // Every request a handler saw was answered, and no connection lost more than the one
+    // request it sent as the server closed it.
+    expect(served).toBe(answered);
+    expect(unanswered).toBeLessThanOrEqual(20);
+  });
+});
