@@ -207,6 +207,33 @@ describe("a client that leaves while its handler is pending", () => {
   });
 });
 
+describe("a client that half-closes in the middle of its request body", () => {
+  it("gets 400 (its request is short of its Content-Length, or of its last chunk), the connection closes, nothing is logged", async () => {
+    const log = captureLogger();
+    const written: ResponseWritten[] = [];
+    const server = await serve(async (req, res) => res.setText(`read ${(await req.bytes()).length}`).send(), { port: 0, logger: log, onResponse: (_req, w) => written.push(w) });
+    servers.push(server);
+    for (const request of [
+      "POST /cl HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n" + "x".repeat(50),
+      "POST /chunked HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+    ]) {
+      const c = await RawClient.connect(server.port, { allowHalfOpen: true });
+      await c.write(request);
+      c.socket.end();
+      const res = await c.response(3000);
+      expect(res.status).toBe(400);
+      expect(res.headers["connection"]).toBe("close");
+      expect(res.body.toString()).toBe("the request body is incomplete: the client stopped sending before its end\n");
+      await c.closed(2000);
+    }
+    expect(written.map((w) => [w.status, w.outcome])).toEqual([
+      [400, "complete"],
+      [400, "complete"],
+    ]);
+    expect(log.entries).toEqual([]);
+  });
+});
+
 describe("server.close() with handlers that never settle", () => {
   it("resolves at the grace deadline; the handlers' req.signal aborts; the sockets are gone", async () => {
     let aborted = 0;

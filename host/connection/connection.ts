@@ -14,6 +14,8 @@ import { ResponseWriter } from "../http/response-writer.js";
 import { BodyReader } from "./body-reader.js";
 import { Exchange, type ConnectionPort } from "./exchange.js";
 import { HandlerRun, type Handler, type HandlerHost } from "./handler-run.js";
+import { Inbound, ReadTimeout } from "./inbound.js";
+import { Outbound } from "./outbound.js";
 import type { ResolvedOptions } from "./options.js";
 import type { Transport } from "./transport.js";
 
@@ -37,22 +39,11 @@ export interface ConnectionSummary {
   error?: Error;
 }
 
-/** Bytes queued from the client before reading pauses (backpressure on the client). */
-const HIGH_WATER = 64 * 1024;
 /** How long a closing connection keeps reading (and discarding) so its last response isn't lost to a reset. */
 const LINGER_MS = 2_000;
 const EMPTY = Buffer.alloc(0);
 /** Bytes of a buffer holding several requests that a head is first looked for in. */
 const FIRST_PARSE_WINDOW = 2048;
-
-type ReadDeadline = "idle" | "head" | "body";
-
-/** A read that ran out of time. */
-class ReadTimeout extends Error {
-  constructor(readonly kind: ReadDeadline) {
-    super(`read timeout (${kind})`);
-  }
-}
 
 let sharedCore: Core | undefined;
 /** The process-wide core instance: stateless between calls, so every connection shares it. */
@@ -77,23 +68,11 @@ export class Connection {
   readonly #limits: Limits;
 
   // Reading
-  #queue: Buffer[] = [];
-  #queued = 0;
-  #paused = false;
-  #corked = false;
-  #eof = false;
-  #gone = false;
-  #goneError: Error | undefined;
-  #waiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  readonly #in: Inbound;
   /** Received bytes not yet consumed (after the last head or body). */
   #buf: Buffer = EMPTY;
 
-  // Deadlines (one lazy timer serves them all)
-  #readDeadline = Infinity;
-  #readKind: ReadDeadline = "idle";
-  #writeDeadline = Infinity;
-  #timer: NodeJS.Timeout | undefined;
-  #timerAt = Infinity;
+  readonly #out: Outbound;
 
   // State
   #exchange: Exchange | undefined;
@@ -105,7 +84,6 @@ export class Connection {
   #shuttingDown = false;
   #requests = 0;
   #bytesRead = 0;
-  #bytesWritten = 0;
   #closedBy: ConnectionSummary["closedBy"] | undefined;
   #error: Error | undefined;
   #closed: Promise<void>;
@@ -113,6 +91,8 @@ export class Connection {
 
   constructor(transport: Transport, handler: Handler, options: ResolvedOptions, core: Core) {
     this.#transport = transport;
+    this.#in = new Inbound(transport);
+    this.#out = new Outbound(transport, this.#in, options.writeTimeoutMs, () => (this.#closedBy ??= "timeout"));
     this.#handler = handler;
     this.#options = options;
     this.#core = core;
@@ -122,7 +102,7 @@ export class Connection {
 
   /** Whether the connection is between requests (nothing in flight). */
   get idle(): boolean {
-    return this.#idle && this.#buf.length === 0 && this.#queued === 0;
+    return this.#idle && this.#buf.length === 0 && this.#in.queued === 0;
   }
 
   /**
@@ -131,7 +111,7 @@ export class Connection {
    */
   shutdown(): void {
     this.#shuttingDown = true;
-    if (this.idle) this.#wake();
+    if (this.idle) this.#in.wake();
   }
 
   /** Closes the connection now. */
@@ -163,11 +143,12 @@ export class Connection {
       this.#close();
     }
     await this.#closed;
-    this.#clearTimer();
+    this.#in.dispose();
+    this.#out.dispose();
     return {
       requests: this.#requests,
       bytesRead: this.#bytesRead,
-      bytesWritten: this.#bytesWritten,
+      bytesWritten: this.#out.bytesWritten,
       closedBy: this.#closedBy ?? "server",
       ...(this.#error ? { error: this.#error } : {}),
     };
@@ -178,103 +159,34 @@ export class Connection {
   #onData(chunk: Buffer): void {
     this.#bytesRead += chunk.length;
     if (this.#closing) return; // lingering: discard
-    this.#queue.push(chunk);
-    this.#queued += chunk.length;
-    if (this.#queued > HIGH_WATER && !this.#paused) {
-      this.#paused = true;
-      this.#transport.pause();
-    }
-    this.#wake();
+    this.#in.push(chunk);
   }
 
   #onEnd(): void {
-    this.#eof = true;
+    this.#in.finish();
     if (this.#closing) return;
     this.#closedBy ??= "client";
     this.#exchange?.peerFinished();
-    this.#wake();
   }
 
   #onClose(error?: Error): void {
-    this.#gone = true;
-    this.#goneError = error;
     if (!this.#closing) {
       this.#closedBy ??= error ? "error" : "client";
       if (error && !this.#error) this.#error = error;
     }
+    this.#in.lose(error);
     this.#exchange?.abort?.abort(new ClientClosedError("before the response was complete", { cause: error }));
     this.#exchange?.peerFinished();
     this.#run?.lost();
-    this.#wake();
     this.#markClosed();
   }
 
-  #wake(): void {
-    const w = this.#waiter;
-    if (w) {
-      this.#waiter = undefined;
-      w.resolve();
-    }
-  }
-
-  /** The next chunk from the client, waiting under the current read deadline; null at EOF. */
-  async #next(): Promise<Buffer | null> {
-    for (;;) {
-      if (this.#queue.length > 0) {
-        const chunk = this.#queue.shift()!;
-        this.#queued -= chunk.length;
-        if (this.#paused && this.#queued < HIGH_WATER / 2) {
-          this.#paused = false;
-          this.#transport.resume();
-        }
-        return chunk;
-      }
-      if (this.#eof || this.#gone) return null;
-      if (this.#shuttingDown && this.#idle && this.#buf.length === 0) return null;
-      this.#uncork();
-      this.#armTimer(this.#readDeadline);
-      await new Promise<void>((resolve, reject) => (this.#waiter = { resolve, reject }));
-    }
-  }
-
-  // ---- deadlines ---------------------------------------------------------------------
-
-  #setReadDeadline(kind: ReadDeadline, at: number): void {
-    this.#readKind = kind;
-    this.#readDeadline = at;
-  }
-
-  #armTimer(at: number): void {
-    if (at === Infinity || at >= this.#timerAt) return;
-    this.#clearTimer();
-    this.#timerAt = at;
-    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, at - performance.now()));
-  }
-
-  #clearTimer(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-  }
-
-  #onTimer(): void {
-    this.#timer = undefined;
-    this.#timerAt = Infinity;
-    const now = performance.now();
-    if (now >= this.#writeDeadline) {
-      // The client stopped reading our response: nothing more can be sent.
-      this.#closedBy ??= "timeout";
-      this.#transport.destroy(new Error("write timeout: the client stopped reading"));
-      return;
-    }
-    if (this.#waiter && now >= this.#readDeadline) {
-      const w = this.#waiter;
-      this.#waiter = undefined;
-      w.reject(new ReadTimeout(this.#readKind));
-      return;
-    }
-    const next = Math.min(this.#writeDeadline, this.#waiter ? this.#readDeadline : Infinity);
-    this.#armTimer(next);
+  /** The next chunk from the client, under the current read deadline; null at EOF (or an idle shutdown). */
+  #next(): Promise<Buffer | null> {
+    return this.#in.next(
+      () => this.#shuttingDown && this.#idle && this.#buf.length === 0,
+      () => this.#out.uncork(),
+    );
   }
 
   // ---- one request --------------------------------------------------------------------
@@ -325,13 +237,8 @@ export class Connection {
     if (out.tag === "complete") {
       this.#buf = buf.subarray(out.val.headLength);
       // More bytes behind this head (pipelining): let the responses written before the
-      // event loop turns leave together. Uncorking on setImmediate (not on a condition)
-      // means nothing ever waits on a flush that corking holds back.
-      if (!this.#corked && (this.#buf.length > 0 || this.#queued > 0)) {
-        this.#corked = true;
-        this.#transport.cork();
-        setImmediate(() => this.#uncork());
-      }
+      // event loop turns leave together.
+      if (this.#buf.length > 0 || this.#in.queued > 0) this.#out.cork();
       return { kind: "complete", head: out.val, bytes: buf };
     }
     if (out.tag === "invalid") {
@@ -350,8 +257,8 @@ export class Connection {
     let started = buf.length > 0;
     // The first request's head must arrive within headersTimeoutMs of the connection;
     // later ones have keepAliveTimeoutMs to begin, then headersTimeoutMs to complete.
-    if (started) this.#setReadDeadline("head", Math.min(start + o.headersTimeoutMs, this.#requestStart + o.requestTimeoutMs));
-    else this.#setReadDeadline("idle", start + (first ? o.headersTimeoutMs : o.keepAliveTimeoutMs));
+    if (started) this.#in.setDeadline("head", Math.min(start + o.headersTimeoutMs, this.#requestStart + o.requestTimeoutMs));
+    else this.#in.setDeadline("idle", start + (first ? o.headersTimeoutMs : o.keepAliveTimeoutMs));
     for (;;) {
       let chunk: Buffer | null;
       try {
@@ -370,7 +277,7 @@ export class Connection {
         started = true;
         this.#requestStart = performance.now();
         const headDeadline = (first ? start : this.#requestStart) + o.headersTimeoutMs;
-        this.#setReadDeadline("head", Math.min(headDeadline, this.#requestStart + o.requestTimeoutMs));
+        this.#in.setDeadline("head", Math.min(headDeadline, this.#requestStart + o.requestTimeoutMs));
       }
       const had = buf.length;
       buf = had > 0 ? Buffer.concat([buf, chunk]) : chunk;
@@ -389,7 +296,7 @@ export class Connection {
     const ex = new Exchange(this.#port, head, startedAt);
     ex.requestStart = this.#requestStart || startedAt;
     const body = (ex.body = new BodyReader(head, ex, this.#core, this.#limits));
-    this.#setReadDeadline("body", ex.requestStart + o.requestTimeoutMs);
+    this.#in.setDeadline("body", ex.requestStart + o.requestTimeoutMs);
     ex.req = new Request(bytes, head, body, ex);
     const req = ex.req;
     this.#exchange = ex;
@@ -410,11 +317,11 @@ export class Connection {
   /** After a response was handed off: whether the connection serves another request. */
   #afterExchange(ex: Exchange): boolean | Promise<boolean> {
     this.#exchange = undefined;
-    if (ex.mustClose || this.#gone) return false;
+    if (ex.mustClose || this.#in.gone) return false;
     // A client that sends requests but doesn't read the responses: wait until it reads
     // before answering more, so responses can't pile up in memory.
     if (this.#transport.needsDrain) {
-      return this.#drained().then(
+      return this.#out.drained().then(
         () => this.#afterDrained(ex),
         (error: unknown) => {
           if (error instanceof ClientClosedError) return false;
@@ -443,7 +350,7 @@ export class Connection {
    * knows to retry (RFC 9112 §9.3.1).
    */
   #serveMore(): boolean {
-    return !this.#shuttingDown || this.#buf.length > 0 || this.#queued > 0;
+    return !this.#shuttingDown || this.#buf.length > 0 || this.#in.queued > 0;
   }
 
   /** The body's next chunk, under the body and request deadlines. */
@@ -451,11 +358,17 @@ export class Connection {
     const o = this.#options;
     const bodyIdle = performance.now() + o.bodyTimeoutMs;
     const whole = ex.requestStart + o.requestTimeoutMs;
-    this.#setReadDeadline("body", Math.min(bodyIdle, whole));
+    this.#in.setDeadline("body", Math.min(bodyIdle, whole));
     try {
       const chunk = await this.#next();
       if (chunk === null) {
-        if (this.#gone || this.#eof) throw new ClientClosedError("before the request body was complete", { cause: this.#goneError });
+        if (this.#in.gone) throw new ClientClosedError("before the request body was complete", { cause: this.#in.goneError });
+        if (this.#in.eof) {
+          // A half-close: the client can still read, and its request is malformed (a body
+          // shorter than it declared), not a server failure.
+          ex.mustClose = true;
+          throw new Glitch(400, "the request body is incomplete: the client stopped sending before its end");
+        }
       }
       this.#run?.progress();
       return chunk;
@@ -474,10 +387,7 @@ export class Connection {
     ex.continueSent = true;
     const framed = this.#core.frameHead({ status: 100, headers: [], bodyLength: 0 }, { head: false, http10: false, close: false });
     if (framed.tag !== "head") throw new Error(`tophat: 100 Continue could not be framed: ${framed.val.reason}`);
-    const bytes = framed.val.bytes;
-    this.#transport.write([bytes], (error) => {
-      if (!error) this.#bytesWritten += bytes.length;
-    });
+    this.#out.writeInterim(framed.val.bytes);
   }
 
   /**
@@ -492,7 +402,7 @@ export class Connection {
     res.setStatus(rendered.status);
     for (const [name, value] of Object.entries(rendered.headers)) res.setHeader(name, value);
     res.setHeader("Content-Type", rendered.contentType).setBody(rendered.body);
-    if (this.#gone) return;
+    if (this.#in.gone) return;
     await res.send();
   }
 
@@ -513,10 +423,10 @@ export class Connection {
         return connection.#options.handlerTimeoutMs;
       },
       get gone() {
-        return connection.#gone;
+        return connection.#in.gone;
       },
       get waitingOnClient() {
-        return connection.#waiter !== undefined || connection.#writeDeadline !== Infinity;
+        return connection.#in.waiting || connection.#out.waiting;
       },
       sendError: (error, ex) => this.#sendError(error, ex),
       reset: () => this.#transport.reset(),
@@ -534,7 +444,7 @@ export class Connection {
         return connection.#shuttingDown;
       },
       get buffered(): boolean {
-        return connection.#buf.length > 0 || connection.#queued > 0;
+        return connection.#buf.length > 0 || connection.#in.queued > 0;
       },
       get maxDrainBytes(): number {
         return connection.#options.maxDrainBytes;
@@ -546,10 +456,10 @@ export class Connection {
         return connection.#transport.remoteAddress;
       },
       get gone(): boolean {
-        return connection.#gone;
+        return connection.#in.gone;
       },
       get finished(): boolean {
-        return connection.#gone || connection.#eof;
+        return connection.#in.gone || connection.#in.eof;
       },
       takeBuffered: () => {
         const b = this.#buf;
@@ -561,8 +471,14 @@ export class Connection {
       },
       nextBodyChunk: (ex) => this.#nextBodyChunk(ex),
       sendContinue: (ex) => this.#sendContinue(ex),
-      write: (ex, chunks, last) => this.#write(ex, chunks, last),
-      writeLast: (ex, chunks, done) => this.#writeLast(ex, chunks, done),
+      write: (ex, chunks, last) => {
+        this.#run?.progress();
+        return this.#out.write(ex, chunks, last);
+      },
+      writeLast: (ex, chunks, done) => {
+        this.#run?.progress();
+        this.#out.writeLast(ex, chunks, done);
+      },
       responded: (ex, written) => {
         const onResponse = this.#options.onResponse;
         if (!onResponse) return;
@@ -575,73 +491,6 @@ export class Connection {
     };
   }
 
-  #write(ex: Exchange, chunks: readonly Uint8Array[], last: boolean): Promise<void> {
-    this.#run?.progress();
-    if (last) {
-      return new Promise((resolve, reject) => this.#writeLast(ex, chunks, (error) => (error ? reject(error) : resolve())));
-    }
-    const transport = this.#transport;
-    if (this.#gone || transport.destroyed) {
-      return Promise.reject(new ClientClosedError("before the response was complete", { cause: this.#goneError }));
-    }
-    let size = 0;
-    for (const c of chunks) size += c.length;
-    const ok = transport.write(chunks.length > 0 ? chunks : [EMPTY], (error) => {
-      // A failed write also closes the transport, which the response learns at its next write.
-      if (error) return;
-      ex.flushed += size;
-      this.#bytesWritten += size;
-    });
-    if (ok) return Promise.resolve();
-    return this.#drained();
-  }
-
-  /** Writes a response's last chunks and hands the response off; `done` once they are flushed. */
-  #writeLast(ex: Exchange, chunks: readonly Uint8Array[], done: (error: Error | undefined) => void): void {
-    const transport = this.#transport;
-    if (this.#gone || transport.destroyed) {
-      done(new ClientClosedError("before the response was complete", { cause: this.#goneError }));
-      return;
-    }
-    this.#run?.progress();
-    let size = 0;
-    for (const c of chunks) size += c.length;
-    ex.handOff();
-    const ok = transport.write(chunks.length > 0 ? chunks : [EMPTY], (error) => {
-      this.#writeDeadline = Infinity;
-      if (error) {
-        done(new ClientClosedError("before the response was complete", { cause: error }));
-        return;
-      }
-      ex.flushed += size;
-      this.#bytesWritten += size;
-      done(undefined);
-    });
-    if (!ok) this.#watchWrite();
-  }
-
-  /** Arms the write deadline while a write waits on the client. */
-  #watchWrite(): void {
-    this.#writeDeadline = performance.now() + this.#options.writeTimeoutMs;
-    this.#armTimer(this.#writeDeadline);
-  }
-
-  #uncork(): void {
-    if (!this.#corked) return;
-    this.#corked = false;
-    this.#transport.uncork();
-  }
-
-  async #drained(): Promise<void> {
-    this.#uncork();
-    this.#watchWrite();
-    await this.#transport.drained();
-    this.#writeDeadline = Infinity;
-    if (this.#gone || this.#transport.destroyed) {
-      throw new ClientClosedError("before the response was complete", { cause: this.#goneError });
-    }
-  }
-
   // ---- closing -------------------------------------------------------------------------
 
   #closing = false;
@@ -651,15 +500,13 @@ export class Connection {
     if (this.#closing) return;
     this.#closing = true;
     this.#closedBy ??= "server";
-    this.#queue = [];
-    this.#queued = 0;
+    this.#in.discard();
     const t = this.#transport;
-    if (this.#gone || t.destroyed) {
+    if (this.#in.gone || t.destroyed) {
       this.#markClosed();
       return;
     }
-    this.#uncork();
-    if (this.#paused) t.resume();
+    this.#out.uncork();
     t.end();
     // The transport closes once both sides are done; a peer that never closes is cut off.
     const linger = setTimeout(() => t.destroy(), LINGER_MS);
