@@ -92,7 +92,14 @@ export class Connection {
   constructor(transport: Transport, handler: Handler, options: ResolvedOptions, core: Core) {
     this.#transport = transport;
     this.#in = new Inbound(transport);
-    this.#out = new Outbound(transport, this.#in, options.writeTimeoutMs, () => (this.#closedBy ??= "timeout"));
+    this.#out = new Outbound(
+      transport,
+      this.#in,
+      options.writeTimeoutMs,
+      () => (this.#closedBy ??= "timeout"),
+      // Waiting on the client isn't the handler's stall: its clock starts again.
+      () => this.#run?.progress(),
+    );
     this.#handler = handler;
     this.#options = options;
     this.#core = core;
@@ -183,11 +190,12 @@ export class Connection {
 
   /** The next chunk from the client, under the current read deadline; null at EOF (or an idle shutdown). */
   #next(): Promise<Buffer | null> {
-    return this.#in.next(
-      () => this.#shuttingDown && this.#idle && this.#buf.length === 0,
-      () => this.#out.uncork(),
-    );
+    return this.#in.next(this.#idleShutdown, this.#beforeWait);
   }
+
+  // Made once: #next runs for every chunk read.
+  readonly #idleShutdown = (): boolean => this.#shuttingDown && this.#idle && this.#buf.length === 0;
+  readonly #beforeWait = (): void => this.#out.uncork();
 
   // ---- one request --------------------------------------------------------------------
 
@@ -350,7 +358,15 @@ export class Connection {
    * knows to retry (RFC 9112 §9.3.1).
    */
   #serveMore(): boolean {
-    return !this.#shuttingDown || this.#buf.length > 0 || this.#in.queued > 0;
+    return !this.#shuttingDown || this.#moreRead();
+  }
+
+  /** Bytes of another request were read (empty lines between requests don't count, RFC 9112 §2.2). */
+  #moreRead(): boolean {
+    if (this.#in.queued > 0) return true;
+    const buf = this.#buf;
+    for (let i = 0; i < buf.length; i++) if (buf[i] !== 13 && buf[i] !== 10) return true;
+    return false;
   }
 
   /** The body's next chunk, under the body and request deadlines. */
@@ -444,7 +460,7 @@ export class Connection {
         return connection.#shuttingDown;
       },
       get buffered(): boolean {
-        return connection.#buf.length > 0 || connection.#in.queued > 0;
+        return connection.#moreRead();
       },
       get maxDrainBytes(): number {
         return connection.#options.maxDrainBytes;

@@ -84,9 +84,11 @@ export class HandlerRun {
    * first; resolves to whether the connection can serve another request.
    */
   async finish(): Promise<boolean> {
+    // The client may have left before this run began (a close queued behind the request).
+    if (this.#host.gone) this.lost();
     this.#arm();
     try {
-      if (this.#outcome === undefined && !this.#ex.handedOff) await this.#event();
+      if (this.#outcome === undefined && !this.#ex.handedOff && this.#released === undefined) await this.#event();
       this.#movedOn = true;
       if (this.#released !== undefined) return false;
       const outcome = this.#outcome;
@@ -113,8 +115,17 @@ export class HandlerRun {
   #settled(outcome: HandlerOutcome): void {
     this.#outcome = outcome;
     if (!this.#movedOn) this.#notify();
-    // Already answered for (a timeout is logged once, a client that left isn't an error).
+    else if (this.#released === "lost") this.#checkOutcomeAfterLoss(outcome);
+    // (A timeout was logged once, when it happened.)
     else if (this.#ex.handedOff && this.#released === undefined) this.#checkLateOutcome(outcome);
+  }
+
+  /** The client left first: its leaving is no failure, but a handler's own bug still is. */
+  #checkOutcomeAfterLoss(outcome: HandlerOutcome): void {
+    if (outcome.ok || outcome.error instanceof ClientClosedError) return;
+    if (outcome.error === this.#ex.abort?.signal.reason) return;
+    if (outcome.error instanceof Glitch && outcome.error.status < 500) return;
+    this.#host.logger.error(`tophat: the handler for ${this.#req.method} ${this.#req.target} failed after the client left`, outcome.error);
   }
 
   /** Resolves at the next event: hand-off, the handler settling, the client leaving, the deadline. */
@@ -227,6 +238,8 @@ export class HandlerRun {
    * handler's `req.signal` aborts. Logged once, here.
    */
   #timeOut(): void {
+    // A response (the library's 500 for a failed handler) already went: nothing to cut.
+    if (this.#ex.handedOff) return;
     const ms = this.#host.handlerTimeoutMs;
     const error = new HandlerTimeoutError(ms);
     const ex = this.#ex;

@@ -16,6 +16,7 @@ export class Outbound {
   readonly #in: Inbound;
   readonly #writeTimeoutMs: number;
   readonly #onWriteTimeout: () => void;
+  readonly #onDrained: () => void;
   #corked = false;
   /** When the write waiting on the client times out (Infinity: none waits). */
   #deadline = Infinity;
@@ -23,12 +24,16 @@ export class Outbound {
   /** Bytes the transport confirmed as written. */
   bytesWritten = 0;
 
-  /** `onWriteTimeout` runs (before the transport is destroyed) when a client stopped reading. */
-  constructor(transport: Transport, inbound: Inbound, writeTimeoutMs: number, onWriteTimeout: () => void) {
+  /**
+   * `onWriteTimeout` runs (before the transport is destroyed) when a client stopped
+   * reading; `onDrained` when a write that waited on the client could go on.
+   */
+  constructor(transport: Transport, inbound: Inbound, writeTimeoutMs: number, onWriteTimeout: () => void, onDrained: () => void) {
     this.#transport = transport;
     this.#in = inbound;
     this.#writeTimeoutMs = writeTimeoutMs;
     this.#onWriteTimeout = onWriteTimeout;
+    this.#onDrained = onDrained;
   }
 
   /** A write is waiting for the client to read. */
@@ -82,8 +87,13 @@ export class Outbound {
     }
     const size = sizeOf(chunks);
     ex.handOff();
+    // (The callback may run at once, for a transport that is already closed.)
+    let waited = false;
     const ok = transport.write(chunks.length > 0 ? chunks : [EMPTY], (error) => {
-      this.#deadline = Infinity;
+      if (waited) {
+        this.#deadline = Infinity;
+        this.#onDrained();
+      }
       if (error) {
         done(this.#closedError(error));
         return;
@@ -92,7 +102,10 @@ export class Outbound {
       this.bytesWritten += size;
       done(undefined);
     });
-    if (!ok) this.#watch();
+    if (!ok) {
+      waited = true;
+      this.#watch();
+    }
   }
 
   /** Writes bytes that belong to no response's count (an interim 100 Continue). */
@@ -108,6 +121,7 @@ export class Outbound {
     this.#watch();
     await this.#transport.drained();
     this.#deadline = Infinity;
+    this.#onDrained();
     if (this.#in.gone || this.#transport.destroyed) throw this.#closedError(this.#in.goneError);
   }
 

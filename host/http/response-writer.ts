@@ -120,7 +120,10 @@ export class ResponseWriter {
    * it open): reports it with outcome `error`; the connection closes.
    */
   abandon(error: Error): void {
-    if (this.#started && !this.#written) this.#finish("error", error, true);
+    if (!this.#started || this.#written) return;
+    // Later writes and end() fail with this, rather than reporting the response again.
+    this.#failure ??= error;
+    this.#finish("error", error, true);
   }
 
   /** The report, once the response is over. */
@@ -483,6 +486,8 @@ export class ResponseWriter {
       this.#settling = false;
       throw e;
     }
+    // Already reported (abandoned by the connection): the caller learns why, once.
+    if (this.#written) throw e;
     return this.#finish(e instanceof ClientClosedError ? "client-closed" : "error", e, true);
   }
 
