@@ -34,6 +34,11 @@ export const TOOLS = {
     install: "apt-get install -y openssl",
     present: () => runs("openssl", ["version"]),
   },
+  clang: {
+    what: "clang with libFuzzer (-fsanitize=fuzzer)",
+    install: "apt-get install -y clang libfuzzer-14-dev",
+    present: () => runs("clang", ["--version"]) && hasLibFuzzer(),
+  },
   "python-wasmtime": {
     what: "the Python wasmtime package (with its component API)",
     install: "python3 -m pip install wasmtime",
@@ -70,6 +75,13 @@ export function postgresBinDir(): string | undefined {
   if (!existsSync(root)) return undefined;
   const majors = readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a));
   return majors.map((m) => `${root}/${m}/bin`).find((dir) => existsSync(`${dir}/initdb`) && existsSync(`${dir}/pg_ctl`));
+}
+
+/** Whether clang's runtime directory holds libFuzzer (libclang_rt.fuzzer-<arch>.a). */
+function hasLibFuzzer(): boolean {
+  const r = spawnSync("clang", ["--print-runtime-dir"], { encoding: "utf8", timeout: 30_000 });
+  const dir = r.status === 0 ? r.stdout.trim() : "";
+  return dir !== "" && existsSync(dir) && readdirSync(dir).some((f) => f.startsWith("libclang_rt.fuzzer-"));
 }
 
 function runs(command: string, args: string[]): boolean {
