@@ -8,6 +8,7 @@
  * @module tophat
  */
 export * from "./server/serve.js";
+export * from "./server/cluster.js";
 export * from "./connection/index.js";
 export * from "./http/index.js";
 export * from "./conveniences/access-log/index.js";

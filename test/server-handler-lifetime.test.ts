@@ -136,16 +136,16 @@ describe("handlerTimeoutMs", () => {
       async (_req, res) => {
         const out = res.stream();
         await out.write(Buffer.alloc(8 << 20, 97)); // waits until the client reads
-        await sleep(500); // then 500 ms of the handler's own work, under its 700 ms
+        await sleep(800); // then 800 ms of the handler's own work, under its 1500 ms
         await out.write("tail");
         return out.end();
       },
-      { handlerTimeoutMs: 700, writeTimeoutMs: 5000 },
+      { handlerTimeoutMs: 1500, writeTimeoutMs: 5000 },
     );
     const c = await RawClient.connect(server.port);
     c.socket.pause();
     await c.write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
-    await sleep(600); // the write waits for 600 ms
+    await sleep(1200); // the write waits for 1.2 s: with the handler's 0.8 s, past 1.5 s in all
     c.socket.resume();
     const res = await c.response(5000);
     expect(res.status).toBe(200);

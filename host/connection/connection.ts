@@ -42,6 +42,12 @@ export interface ConnectionSummary {
 /** How long a closing connection keeps reading (and discarding) so its last response isn't lost to a reset. */
 const LINGER_MS = 2_000;
 const EMPTY = Buffer.alloc(0);
+/**
+ * While shutting down, how long a connection that was just active may still send its next
+ * request (answered with `Connection: close`) before it is closed. A busy keep-alive client
+ * sends it within this; closing at once would race it (the request would cross the FIN).
+ */
+const SHUTDOWN_IDLE_MS = 500;
 /** Bytes of a buffer holding several requests that a head is first looked for in. */
 const FIRST_PARSE_WINDOW = 2048;
 
@@ -79,6 +85,8 @@ export class Connection {
   /** The current exchange's handler, while the connection waits for it. */
   #run: HandlerRun | undefined;
   #idle = true;
+  /** When the connection last finished an exchange (or opened). */
+  #lastActive = performance.now();
   /** When the current request's first byte arrived (its requestTimeoutMs counts from here). */
   #requestStart = 0;
   #shuttingDown = false;
@@ -113,12 +121,16 @@ export class Connection {
   }
 
   /**
-   * Starts a graceful close: an idle connection closes now; a busy one finishes its
-   * current exchange (its response gets `Connection: close`) and then closes.
+   * Starts a graceful close: a busy connection finishes its current exchange (its response
+   * gets `Connection: close`) and closes; an idle one closes once it has been idle for
+   * SHUTDOWN_IDLE_MS (at once if it already was), and a request it sends before that is
+   * answered, with `Connection: close`.
    */
   shutdown(): void {
     this.#shuttingDown = true;
-    if (this.idle) this.#in.wake();
+    if (!this.idle) return;
+    this.#in.shorten(this.#lastActive + SHUTDOWN_IDLE_MS);
+    this.#in.wake();
   }
 
   /** Closes the connection now. */
@@ -194,7 +206,8 @@ export class Connection {
   }
 
   // Made once: #next runs for every chunk read.
-  readonly #idleShutdown = (): boolean => this.#shuttingDown && this.#idle && this.#buf.length === 0;
+  readonly #idleShutdown = (): boolean =>
+    this.#shuttingDown && this.#idle && this.#buf.length === 0 && performance.now() >= this.#lastActive + SHUTDOWN_IDLE_MS;
   readonly #beforeWait = (): void => this.#out.uncork();
 
   // ---- one request --------------------------------------------------------------------
@@ -266,14 +279,17 @@ export class Connection {
     // The first request's head must arrive within headersTimeoutMs of the connection;
     // later ones have keepAliveTimeoutMs to begin, then headersTimeoutMs to complete.
     if (started) this.#in.setDeadline("head", Math.min(start + o.headersTimeoutMs, this.#requestStart + o.requestTimeoutMs));
-    else this.#in.setDeadline("idle", start + (first ? o.headersTimeoutMs : o.keepAliveTimeoutMs));
+    else {
+      this.#in.setDeadline("idle", start + (first ? o.headersTimeoutMs : o.keepAliveTimeoutMs));
+      if (this.#shuttingDown) this.#in.shorten(this.#lastActive + SHUTDOWN_IDLE_MS);
+    }
     for (;;) {
       let chunk: Buffer | null;
       try {
         chunk = await this.#next();
       } catch (error) {
         if (!(error instanceof ReadTimeout)) throw error;
-        this.#closedBy ??= "timeout";
+        this.#closedBy ??= this.#shuttingDown && !started ? "server" : "timeout";
         // A silent idle connection just closes; a slow head gets 408.
         return started ? { kind: "reject", status: 408, detail: "the request head took too long" } : { kind: "end" };
       }
@@ -325,6 +341,7 @@ export class Connection {
   /** After a response was handed off: whether the connection serves another request. */
   #afterExchange(ex: Exchange): boolean | Promise<boolean> {
     this.#exchange = undefined;
+    this.#lastActive = performance.now();
     if (ex.mustClose || this.#in.gone) return false;
     // A client that sends requests but doesn't read the responses: wait until it reads
     // before answering more, so responses can't pile up in memory.
@@ -346,19 +363,11 @@ export class Connection {
       // A body the handler didn't read: skip it (up to a limit) so the next request
       // starts where it should — unless the client is still waiting for 100 Continue.
       if (ex.head!.expectContinue && !ex.continueSent) return false;
-      return body.skip(this.#options.maxDrainBytes).then((skipped) => skipped && this.#serveMore());
+      return body.skip(this.#options.maxDrainBytes);
     }
-    return this.#serveMore();
-  }
-
-  /**
-   * Whether to serve another request after a complete exchange. While shutting down, only
-   * one whose bytes were already read: a request read is answered (with `Connection:
-   * close`), never dropped; one not yet read meets a closed connection, which a client
-   * knows to retry (RFC 9112 §9.3.1).
-   */
-  #serveMore(): boolean {
-    return !this.#shuttingDown || this.#moreRead();
+    // Shutting down, too: a request already read is answered, and one that comes within
+    // SHUTDOWN_IDLE_MS (#readHead waits that long, no more); both with `Connection: close`.
+    return true;
   }
 
   /** Bytes of another request were read (empty lines between requests don't count, RFC 9112 §2.2). */

@@ -88,6 +88,11 @@ export class Inbound {
     this.#deadline = at;
   }
 
+  /** Brings the current deadline forward to `at` (if it is later). */
+  shorten(at: number): void {
+    if (at < this.#deadline) this.#deadline = at;
+  }
+
   /**
    * The next chunk, waiting under the read deadline (rejects with `ReadTimeout`); null at
    * EOF, when the connection is gone, or when `stop()` says so before a wait.

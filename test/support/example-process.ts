@@ -8,6 +8,10 @@ export interface RunningExample {
   port: number;
   /** Every line it printed to stdout so far. */
   readonly lines: string[];
+  /** The process id (to send it signals). */
+  pid: number;
+  /** Resolves with the exit code once the process exited. */
+  exited: Promise<number | null>;
   /** Resolves with the first printed line that matches (waits for it). */
   line(pattern: RegExp, timeoutMs?: number): Promise<string>;
   stop(): Promise<void>;
@@ -60,6 +64,8 @@ export async function startExample(file: string, env: Record<string, string> = {
   return {
     base: `http://127.0.0.1:${port}`,
     port,
+    pid: child.pid!,
+    exited,
     lines,
     line,
     stop: async () => {
