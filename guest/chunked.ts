@@ -65,11 +65,12 @@ function parseSizeLine(p: usize, end: usize, maxExt: usize): i32 {
   if (p >= end) return LINE_MORE;
   if (p == d0) return lineFail(R.BAD_CHUNK_SIZE, p);
 
-  // chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] )
+  // chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ). Too long: the offset is
+  // the first byte past the limit, wherever the input was split.
   const e0 = p;
   while (true) {
     while (p < end && isOws(load<u8>(p))) p++;
-    if (p - e0 > maxExt) return lineFail(R.CHUNK_EXTENSION_TOO_LONG, p);
+    if (p - e0 > maxExt) return lineFail(R.CHUNK_EXTENSION_TOO_LONG, e0 + maxExt);
     if (p >= end) return LINE_MORE;
     let c = <u32>load<u8>(p);
     if (c == CR) {
@@ -83,7 +84,7 @@ function parseSizeLine(p: usize, end: usize, maxExt: usize): i32 {
     while (p < end && isOws(load<u8>(p))) p++;
     const n0 = p;
     while (p < end && isToken(load<u8>(p))) p++;
-    if (p - e0 > maxExt) return lineFail(R.CHUNK_EXTENSION_TOO_LONG, p);
+    if (p - e0 > maxExt) return lineFail(R.CHUNK_EXTENSION_TOO_LONG, e0 + maxExt);
     if (p >= end) return LINE_MORE;
     if (p == n0) return lineFail(R.BAD_CHUNK_EXTENSION, p);
     let q = p;
@@ -98,7 +99,7 @@ function parseSizeLine(p: usize, end: usize, maxExt: usize): i32 {
       // quoted-string: qdtext / quoted-pair, until the closing quote
       p++;
       while (true) {
-        if (p - e0 > maxExt) return lineFail(R.CHUNK_EXTENSION_TOO_LONG, p);
+        if (p - e0 > maxExt) return lineFail(R.CHUNK_EXTENSION_TOO_LONG, e0 + maxExt);
         if (p >= end) return LINE_MORE;
         c = load<u8>(p);
         if (c == 0x22) break;
@@ -114,12 +115,12 @@ function parseSizeLine(p: usize, end: usize, maxExt: usize): i32 {
     } else {
       const v0 = p;
       while (p < end && isToken(load<u8>(p))) p++;
-      if (p - e0 > maxExt) return lineFail(R.CHUNK_EXTENSION_TOO_LONG, p);
+      if (p - e0 > maxExt) return lineFail(R.CHUNK_EXTENSION_TOO_LONG, e0 + maxExt);
       if (p >= end) return LINE_MORE;
       if (p == v0) return lineFail(R.BAD_CHUNK_EXTENSION, p);
     }
   }
-  if (p - e0 > maxExt) return lineFail(R.CHUNK_EXTENSION_TOO_LONG, p);
+  if (p - e0 > maxExt) return lineFail(R.CHUNK_EXTENSION_TOO_LONG, e0 + maxExt);
   if (p + 1 >= end) return LINE_MORE;
   if (load<u8>(p + 1) != LF) return lineFail(R.BAD_LINE_ENDING, p + 1);
   lineSize = size;

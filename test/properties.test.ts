@@ -484,10 +484,9 @@ describe("property 2: hostile input never traps and gives well-formed outcomes",
           expect(a === undefined, "rejected whole xor split").toBe(b === undefined);
           if (!a || !b) return;
           expect(b.reason).toBe(a.reason);
-          // Where a too-long extension is noticed depends on where the input ends (the
-          // scan of a run stops at the end of the bytes it was given); every other
-          // rejection is found at the same byte however the input was split.
-          if (a.reason !== "chunk-extension-too-long") expect(b.offset).toBe(a.offset);
+          // Every rejection is found at the same byte however the input was split (a
+          // too-long extension too, since the fuzzer's finding F1: fuzz/RESULTS.md).
+          expect(b.offset).toBe(a.offset);
           // Data decoded before the rejection is a prefix of the same data.
           const shorter = whole.data.length < split.data.length ? whole.data : split.data;
           const longer = shorter === whole.data ? split.data : whole.data;
@@ -618,11 +617,14 @@ describe("property 4: limits", () => {
         const longest = Math.max(...exts.map((e) => e.length));
         // Any limit below the longest extension refuses the body, wherever it is split.
         const below = withLimits({ maxChunkExtensionLength: rawMax % longest });
+        const offsets = new Set<number | undefined>();
         for (const pieces of [[body.encoded], cut(body.encoded, raw)]) {
           const fed = feedChunked(pieces, below);
           expect(fed.rejection?.reason).toBe("chunk-extension-too-long");
           expect(fed.rejection?.status).toBe(400);
+          offsets.add(fed.rejection?.offset);
         }
+        expect(offsets.size, "the offset depends on the split").toBe(1);
         // Exactly at the longest: the whole body decodes, wherever it is split.
         const at = withLimits({ maxChunkExtensionLength: longest });
         for (const pieces of [[body.encoded], cut(body.encoded, raw)]) {
@@ -634,6 +636,15 @@ describe("property 4: limits", () => {
       }),
       { numRuns: runs(300) },
     );
+  });
+
+  it("a too-long extension's offset is the first byte past the limit, for every prefix that reaches it (fuzz finding F1)", () => {
+    const limits = withLimits({ maxChunkExtensionLength: 2 });
+    const bytes = toBytes("5;FFFF)\r\n");
+    for (let end = 4; end <= bytes.length; end++) {
+      const fed = feedChunked([bytes.subarray(0, end)], limits);
+      expect(fed.rejection, `first ${end} bytes`).toEqual({ reason: "chunk-extension-too-long", status: 400, offset: 3 });
+    }
   });
 
   it("trailer section over max-head-bytes: 431 head-too-large; at the limit: decodes; too many trailers: 431", () => {
