@@ -44,6 +44,11 @@ export const TOOLS = {
     install: "python3 -m pip install wasmtime",
     present: () => runs("python3", ["-c", "import wasmtime.component"]),
   },
+  nginx: {
+    what: "nginx at /usr/sbin/nginx",
+    install: "apt-get install -y nginx",
+    present: () => runs("/usr/sbin/nginx", ["-v"]),
+  },
 } as const;
 
 export type ToolName = keyof typeof TOOLS;
