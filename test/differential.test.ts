@@ -9,10 +9,13 @@
  * which takes authority-form, nor PRI), no BWS in chunk extensions (llhttp refuses it),
  * never both `close` and `keep-alive` in Connection (llhttp ignores `close` in HTTP/1.0).
  */
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Core, DEFAULT_LIMITS, initialChunkedState, type RequestHead } from "../host/core.js";
+import { repoRoot } from "./support/corpora.js";
 import {
   COMMON_METHODS,
   UNUSUAL_METHODS,
@@ -202,6 +205,27 @@ function tophat(bytes: Uint8Array): TophatMessage | undefined | "incomplete" {
   return m;
 }
 
+/**
+ * A message both parsers accepted is framed the same: where it ends, its body and trailers,
+ * its request line and fields, and (but for the divergences pinned below) keep-alive and
+ * upgrade. A difference in framing is a request-smuggling gap.
+ */
+function expectSameFraming(ours: TophatMessage, t: LlhttpMessage, bytes: Uint8Array): void {
+  expect({ end: ours.end, body: ours.body, trailers: ours.trailers }).toEqual({ end: t.end, body: t.body, trailers: t.trailers });
+  expect([ours.method, ours.url, ours.version, ours.headers]).toEqual([t.method, t.url, t.version, t.headers]);
+  // Known divergences, pinned in "known divergences" below: an HTAB before a comma in
+  // Connection; `close` with `keep-alive` in HTTP/1.0; CONNECT's upgrade flag.
+  const values = (name: string): string[] => ours.headers.filter((_, i) => i % 2 === 1 && ours.headers[i - 1]!.toLowerCase() === name);
+  const connection = values("connection").join(",").toLowerCase();
+  // An HTAB anywhere in a Connection line, OWS around the value included (the values above
+  // are trimmed of it), so the raw bytes are looked at.
+  const tabbed = /(^|\n)connection:[^\n]*\t/i.test(Buffer.from(bytes).toString("latin1"));
+  if (!tabbed && ours.method !== "CONNECT") expect(ours.upgrade).toBe(t.upgrade);
+  if (!tabbed && !(ours.version === "1.0" && connection.includes("close") && connection.includes("keep-alive"))) {
+    expect(ours.keepAlive).toBe(t.keepAlive);
+  }
+}
+
 // ---- the tests ----------------------------------------------------------------------------------
 
 /** The generator, narrowed to what llhttp accepts too. */
@@ -307,23 +331,52 @@ describe("differential: Tophat's core and Node's llhttp", () => {
         const theirs = llhttp(bytes, true);
         if (theirs.error !== undefined || theirs.message?.end === undefined) return;
         compared++;
-        const t = theirs.message;
-        expect({ end: ours.end, body: ours.body, trailers: ours.trailers }).toEqual({ end: t.end, body: t.body, trailers: t.trailers });
-        expect([ours.method, ours.url, ours.version, ours.headers]).toEqual([t.method, t.url, t.version, t.headers]);
-        // Known divergences, pinned in "known divergences" below: an HTAB before a comma in
-        // Connection; `close` with `keep-alive` in HTTP/1.0.
-        const values = (name: string): string[] =>
-          ours.headers.filter((_, i) => i % 2 === 1 && ours.headers[i - 1]!.toLowerCase() === name);
-        const connection = values("connection").join(",").toLowerCase();
-        const tabbed = connection.includes("\t");
-        if (!tabbed) expect(ours.upgrade).toBe(t.upgrade);
-        if (!tabbed && !(ours.version === "1.0" && connection.includes("close") && connection.includes("keep-alive"))) {
-          expect(ours.keepAlive).toBe(t.keepAlive);
-        }
+        expectSameFraming(ours, theirs.message, bytes);
       }),
       { numRuns: runs(1000) },
     );
     expect(compared).toBeGreaterThan(100);
+  });
+
+  it("the fuzzer's parse-head corpus: every input both accept is framed the same", () => {
+    // fuzz/corpus/parse_head.json: the corpus libFuzzer kept (inputs that reached new
+    // coverage of the core), grown from test/corpora's requests; see fuzz/README.md.
+    const corpus = JSON.parse(readFileSync(path.join(repoRoot, "fuzz", "corpus", "parse_head.json"), "utf8")) as string[];
+    const tally = { both: 0, oursOnly: 0, theirsOnly: 0, neither: 0 };
+    const refusals = new Map<string, number>();
+    for (const encoded of corpus) {
+      const bytes = new Uint8Array(Buffer.from(encoded, "base64"));
+      const ours = tophat(bytes);
+      const quick = llhttp(bytes);
+      const weAccept = ours !== undefined && ours !== "incomplete" && ours.end !== undefined;
+      const theyAccept = quick.error === undefined && quick.message?.end !== undefined;
+      if (!weAccept) {
+        tally[theyAccept ? "theirsOnly" : "neither"]++;
+        // Tophat is the stricter one here: why it refused, for the log.
+        const out = core.parseHead(bytes, L);
+        if (theyAccept) refusals.set(out.tag === "invalid" ? out.val.reason : out.tag, (refusals.get(out.tag === "invalid" ? out.val.reason : out.tag) ?? 0) + 1);
+        continue;
+      }
+      const theirs = llhttp(bytes, true);
+      if (theirs.error !== undefined || theirs.message?.end === undefined) {
+        // The one rule by which Tophat accepts what llhttp refuses: methods are extensible
+        // tokens (RFC 9110 §9.1; the core checks tchar), llhttp knows a fixed list.
+        expect(theirs.error, `only Tophat accepts ${JSON.stringify(Buffer.from(bytes).toString("latin1"))}`).toBe("HPE_INVALID_METHOD");
+        tally.oursOnly++;
+        continue;
+      }
+      tally.both++;
+      try {
+        expectSameFraming(ours, theirs.message, bytes);
+      } catch (error) {
+        throw new Error(`fuzz corpus input ${JSON.stringify(Buffer.from(bytes).toString("latin1"))}: ${(error as Error).message}`);
+      }
+    }
+    console.log(
+      `[differential] fuzz corpus: ${corpus.length} inputs; both accept ${tally.both} (framed the same), only Tophat ${tally.oursOnly} (extension methods), ` +
+        `only llhttp ${tally.theirsOnly} (Tophat's stricter rules: ${[...refusals].map(([r, n]) => `${r} ${n}`).join(", ")}), neither ${tally.neither}`,
+    );
+    expect(tally.both).toBeGreaterThan(50);
   });
 
   describe("known divergences (each side pinned, so a change on either shows up here)", () => {
@@ -346,6 +399,14 @@ describe("differential: Tophat's core and Node's llhttp", () => {
       expect([ours.keepAlive, theirs.keepAlive]).toEqual([false, true]);
       const up = both("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgrade\t,x\r\n\r\n");
       expect([up.ours.upgrade, up.theirs.upgrade]).toEqual([true, false]);
+      // Trailing OWS too (found by the fuzzer): `close<HTAB>` is the option close.
+      const trailing = both("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\t\r\n\r\n");
+      expect([trailing.ours.keepAlive, trailing.theirs.keepAlive]).toEqual([false, true]);
+    });
+
+    it("CONNECT: llhttp flags an upgrade (a 2xx makes the connection a tunnel); Tophat's flag is the Upgrade field's only (the tunnel is the handler's: RFC 9110 §9.3.6)", () => {
+      const { ours, theirs } = both("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+      expect([ours.upgrade, theirs.upgrade]).toEqual([false, true]);
     });
 
     it("an empty Upgrade field offers no protocol: neither reports an upgrade (they used to differ)", () => {
