@@ -123,6 +123,8 @@ export function readContentLength(p: usize, end: usize): i32 {
 export let chunked: bool = false;
 /** Whether a coding other than chunked was seen (answered 501). */
 export let otherCoding: bool = false;
+/** Where the first such coding starts (the offset of the 501's rejection). */
+export let otherCodingAt: usize = 0;
 
 /** Reads one Transfer-Encoding field value as the continuation of the codings list. */
 export function readTransferEncoding(p: usize, end: usize): i32 {
@@ -140,7 +142,10 @@ export function readTransferEncoding(p: usize, end: usize): i32 {
       p = findByte(p, end, 0x2c);
     }
     if (isChunked) chunked = true;
-    else otherCoding = true;
+    else if (!otherCoding) {
+      otherCoding = true;
+      otherCodingAt = t0;
+    }
     if (p == end) return NONE;
     if (load<u8>(p) != 0x2c) return R.BAD_TRANSFER_ENCODING;
     p = skipOws(p + 1, end);

@@ -111,10 +111,12 @@ export function parseHead(buf: usize, len: usize, maxHead: u32, maxHeaders: u32,
       return reject(R.BAD_VERSION, q);
     }
   }
+  // HTTP/1.2 to HTTP/1.9 are answered as the highest minor version this server supports,
+  // 1.1 (RFC 9110 §2.5); another major version is not HTTP/1.
   const major = load<u8>(v0 + 5);
   const minor = load<u8>(v0 + 7);
-  if (major != 0x31 || (minor != 0x30 && minor != 0x31)) return reject(R.UNSUPPORTED_VERSION, v0);
-  const http11 = minor == 0x31;
+  if (major != 0x31) return reject(R.UNSUPPORTED_VERSION, v0);
+  const http11 = minor != 0x30;
 
   const formReason = storeTargetForm(m0, m1, t0, t1);
   if (formReason != V.NONE) return reject(<u8>formReason, t0);
@@ -129,6 +131,11 @@ export function parseHead(buf: usize, len: usize, maxHead: u32, maxHeaders: u32,
   let hosts: u32 = 0;
   let hostStart: usize = 0;
   let hostEnd: usize = 0;
+  /** Where the second Host field line starts (the offset of multiple-host). */
+  let secondHostAt: usize = 0;
+  /** Where the first Content-Length and Transfer-Encoding field lines start. */
+  let contentLengthAt: usize = 0;
+  let transferEncodingAt: usize = 0;
   let hasTransferEncoding = false;
   let hasUpgrade = false;
   let expectContinue = false;
@@ -155,7 +162,7 @@ export function parseHead(buf: usize, len: usize, maxHead: u32, maxHeaders: u32,
     switch (nameLen) {
       case 4:
         if (equalsIgnoreCase(n0, 4, "host")) {
-          hosts++;
+          if (++hosts == 2) secondHostAt = n0;
           hostStart = vs;
           hostEnd = ve;
         }
@@ -174,10 +181,14 @@ export function parseHead(buf: usize, len: usize, maxHead: u32, maxHeaders: u32,
         if (equalsIgnoreCase(n0, 10, "connection")) V.readConnection(vs, ve);
         break;
       case 14:
-        if (equalsIgnoreCase(n0, 14, "content-length")) reason = V.readContentLength(vs, ve);
+        if (equalsIgnoreCase(n0, 14, "content-length")) {
+          if (contentLengthAt == 0) contentLengthAt = n0;
+          reason = V.readContentLength(vs, ve);
+        }
         break;
       case 17:
         if (equalsIgnoreCase(n0, 17, "transfer-encoding")) {
+          if (!hasTransferEncoding) transferEncodingAt = n0;
           hasTransferEncoding = true;
           reason = V.readTransferEncoding(vs, ve);
         }
@@ -188,15 +199,16 @@ export function parseHead(buf: usize, len: usize, maxHead: u32, maxHeaders: u32,
   }
   const headEnd = F.lineEnd;
 
-  // Whole-head rules.
-  if (hosts > 1) return reject(R.MULTIPLE_HOST, buf);
+  // Whole-head rules. Each offset is the start of the field line (or coding) that broke
+  // the rule: the second Host, the later of Content-Length and Transfer-Encoding.
+  if (hosts > 1) return reject(R.MULTIPLE_HOST, secondHostAt);
   if (hosts == 0 && http11) return reject(R.MISSING_HOST, headEnd);
   if (hosts == 1 && !V.isValidAuthority(hostStart, hostEnd, false)) return reject(R.BAD_HOST, hostStart);
   if (hasTransferEncoding) {
-    if (!http11) return reject(R.TRANSFER_ENCODING_IN_HTTP10, buf);
-    if (V.contentLength >= 0) return reject(R.CONTENT_LENGTH_WITH_TRANSFER_ENCODING, buf);
-    if (V.otherCoding) return reject(R.UNSUPPORTED_TRANSFER_CODING, buf);
-    if (!V.chunked) return reject(R.BAD_TRANSFER_ENCODING, buf);
+    if (!http11) return reject(R.TRANSFER_ENCODING_IN_HTTP10, transferEncodingAt);
+    if (V.contentLength >= 0) return reject(R.CONTENT_LENGTH_WITH_TRANSFER_ENCODING, contentLengthAt > transferEncodingAt ? contentLengthAt : transferEncodingAt);
+    if (V.otherCoding) return reject(R.UNSUPPORTED_TRANSFER_CODING, V.otherCodingAt);
+    if (!V.chunked) return reject(R.BAD_TRANSFER_ENCODING, transferEncodingAt);
   }
 
   store<u8>(OUT, COMPLETE);

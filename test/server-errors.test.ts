@@ -339,7 +339,7 @@ describe.each(MODES)("errors via %s", (mode: Mode) => {
       ["a bare LF after a chunk size", `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n`, 400],
       ["a fragment in the target", `GET /a#frag HTTP/1.1\r\n${H}\r\n`, 400],
       ["an unsupported version (HTTP/2.0)", `GET / HTTP/2.0\r\n${H}\r\n`, 505],
-      ["an unsupported version (HTTP/1.2)", `GET / HTTP/1.2\r\n${H}\r\n`, 505],
+      ["an unsupported version (HTTP/3.0)", `GET / HTTP/3.0\r\n${H}\r\n`, 505],
       ["an unknown expectation", `POST / HTTP/1.1\r\n${H}Expect: 200-ok\r\nContent-Length: 2\r\n\r\nhi`, 417],
       ["a target over maxTargetLength", `GET /${"a".repeat(300)} HTTP/1.1\r\n${H}\r\n`, 414],
       ["a head over maxHeadBytes", `GET / HTTP/1.1\r\n${H}X-Big: ${"b".repeat(2000)}\r\n\r\n`, 431],
@@ -365,6 +365,29 @@ describe.each(MODES)("errors via %s", (mode: Mode) => {
       expect(rs.map((r) => r.status)).toEqual([200, 200]);
       expect(seen).toEqual(["/p:hello", "/next:"]);
       c.destroy();
+    });
+
+    it("HTTP/1.2 to HTTP/1.9 are served as HTTP/1.1, the highest minor version supported (RFC 9110 §2.5)", async () => {
+      const seen: string[] = [];
+      const s = await start(async (req, res) => {
+        seen.push(`${req.path} ${req.httpVersion}`);
+        return res.setText(req.path).send();
+      });
+      const c = await s.connect();
+      await c.write("GET /two HTTP/1.2\r\nHost: t\r\n\r\nGET /nine HTTP/1.9\r\nHost: t\r\n\r\n");
+      const rs = await c.responses(2);
+      expect(rs.map((r) => [r.status, header(r, "connection")])).toEqual([
+        [200, undefined],
+        [200, undefined],
+      ]);
+      expect(c.received.toString("latin1").match(/HTTP\/1\.1 200 OK\r\n/g)?.length).toBe(2);
+      expect(seen).toEqual(["/two 1.1", "/nine 1.1"]);
+      // Host is required, as for HTTP/1.1.
+      const d = await s.connect();
+      await d.write("GET / HTTP/1.2\r\n\r\n");
+      expect((await d.responses(1))[0]!.status).toBe(400);
+      c.destroy();
+      d.destroy();
     });
 
     it("a rejection behind good pipelined requests: those are answered, then the rejection, then nothing", async () => {

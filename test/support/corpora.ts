@@ -352,7 +352,8 @@ export function withHost(bytes: Uint8Array, at: number): { bytes: Uint8Array; in
   let p = at;
   while (text.startsWith("\r\n", p)) p += 2;
   const lineEnd = text.indexOf("\r\n", p);
-  if (lineEnd < 0 || !text.slice(p, lineEnd).endsWith(" HTTP/1.1")) return { bytes, injected: false };
+  // HTTP/1.1, and 1.2–1.9 which are parsed as 1.1 (RFC 9110 §2.5): Host is required.
+  if (lineEnd < 0 || !/ HTTP\/1\.[1-9]$/.test(text.slice(p, lineEnd))) return { bytes, injected: false };
   const headEnd = text.indexOf("\r\n\r\n", lineEnd);
   const fields = text.slice(lineEnd + 2, headEnd < 0 ? text.length : headEnd + 2);
   if (/(^|\r\n)host[ \t]*:/i.test(fields)) return { bytes, injected: false };
