@@ -656,11 +656,16 @@ describe("RFC corners", () => {
     }
   });
 
-  it("refuses a known body length above 2^53 - 1 (the binding before the call; the core itself too)", async () => {
-    expect(() => frame({ status: 200, headers: [], bodyLength: 2 ** 53 }, ctx11)).toThrow(RangeError);
+  it("a known body length above 2^53 - 1 is the core's bad-content-length, through the thin binding as through jco's", async () => {
     const jco = await loadJco();
-    const out = normalizeJcoFrame(jco.frameHead({ ...jcoResponseHead({ status: 200, headers: [] }), bodyLength: 2n ** 53n }, ctx11, undefined));
-    expect(out).toEqual({ tag: "invalid", val: { reason: "bad-content-length", headerIndex: null } });
+    for (const length of [2 ** 53, 2 ** 60, 2 ** 64 - 2 ** 11]) {
+      const ours = normalizeFrame(frame({ status: 200, headers: [], bodyLength: length }, ctx11));
+      const theirs = normalizeJcoFrame(jco.frameHead({ ...jcoResponseHead({ status: 200, headers: [] }), bodyLength: BigInt(length) }, ctx11, undefined));
+      expect(ours).toEqual({ tag: "invalid", val: { reason: "bad-content-length", headerIndex: null } });
+      expect(ours).toEqual(theirs);
+    }
+    // What is no u64 at all is a programming error, refused before the call.
+    for (const length of [-1, 1.5, Number.NaN, 2 ** 64]) expect(() => frame({ status: 200, headers: [], bodyLength: length }, ctx11)).toThrow(RangeError);
   });
 });
 

@@ -114,6 +114,15 @@ function checkLength(what: string, n: number): void {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`${what} must be an integer 0 … 2^53 - 1, got ${n}`);
 }
 
+/**
+ * A body length is a WIT u64: any integer from 0 to 2^64 - 1 goes to the core, which
+ * answers `bad-content-length` above 2^53 - 1 as it does for every host. Only what isn't
+ * a u64 at all (negative, fractional, NaN) is refused here.
+ */
+function checkU64(what: string, n: number): void {
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 64) throw new RangeError(`${what} must be an integer 0 … 2^64 - 1, got ${n}`);
+}
+
 // Outcomes without a payload are shared (and frozen) rather than allocated per call.
 const INCOMPLETE: ParseOutcome = Object.freeze({ tag: "incomplete" });
 const BODY_NONE: BodyFraming = Object.freeze({ tag: "none" });
@@ -481,7 +490,7 @@ export class Core {
     if (!Number.isInteger(response.status) || response.status < 0 || response.status > 0xffff) {
       throw new RangeError(`frameHead: status must be an integer, got ${response.status}`);
     }
-    if (response.bodyLength !== undefined) checkLength("frameHead: bodyLength", response.bodyLength);
+    if (response.bodyLength !== undefined) checkU64("frameHead: bodyLength", response.bodyLength);
     let ret: number;
     try {
       const reason = response.reason;
