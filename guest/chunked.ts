@@ -129,8 +129,15 @@ function parseSizeLine(p: usize, end: usize, maxExt: usize): i32 {
 }
 
 /**
- * Decodes as much of a chunked body as the `len` bytes at `buf` hold, from the given
- * state; returns the address of the `chunked-outcome`.
+ * Bytes of one call's input looked at, at most (or max-head-bytes + 1 KiB when that is
+ * larger, so that any trailer line fits): what a call allocates stays bounded whatever
+ * the input's size, and the host passes the rest again (`consumed` says where it starts).
+ */
+const WINDOW: usize = 1 << 20;
+
+/**
+ * Decodes as much of a chunked body as the `len` bytes at `buf` hold (up to the window),
+ * from the given state; returns the address of the `chunked-outcome`.
  */
 export function decodeChunked(
   buf: usize, len: usize,
@@ -138,6 +145,9 @@ export function decodeChunked(
   maxHead: u32, maxHeaders: u32, maxExt: u32,
 ): usize {
   base = buf;
+  let window = <usize>maxHead + 1024;
+  if (window < WINDOW) window = WINDOW;
+  if (len > window) len = window;
   const end = buf + len;
   let phase = phaseIn;
   let remaining = remainingIn;

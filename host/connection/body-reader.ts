@@ -25,6 +25,8 @@ const EMPTY = Buffer.alloc(0);
 const NOTHING_READY: Buffer[] = Object.freeze([]) as unknown as Buffer[];
 /** Most bytes handed to the chunked decoder in one call. */
 const DECODE_SLICE = 64 * 1024;
+/** The least the core's chunked decoder looks at per call (wit/tophat.wit, `decode`). */
+const DECODE_WINDOW = 1024 * 1024;
 
 export class BodyReader implements BodySource {
   readonly declaredLength: number | undefined;
@@ -171,6 +173,10 @@ export class BodyReader implements BodySource {
       this.#tail = EMPTY;
       this.#trailers = Headers.fromPairs(this.#trailerPairs ?? []);
       this.#supply.putBack(rest);
+    } else if (consumed > 0 && input.length > DECODE_WINDOW) {
+      // The core looks at a window of each call's bytes (wit: chunked.decode): go on
+      // with the rest rather than wait for bytes that may never come.
+      this.#decode(rest);
     } else {
       this.#tail = rest;
     }
