@@ -89,10 +89,13 @@ function parseSizeLine(p: usize, end: usize, maxExt: usize): i32 {
     if (p == n0) return lineFail(R.BAD_CHUNK_EXTENSION, p);
     let q = p;
     while (q < end && isOws(load<u8>(q))) q++;
+    // Whitespace counts toward the limit too: a run of it must not keep the line open.
+    if (q - e0 > maxExt) return lineFail(R.CHUNK_EXTENSION_TOO_LONG, e0 + maxExt);
     if (q >= end) return LINE_MORE;
     if (load<u8>(q) != 0x3d) continue;
     p = q + 1;
     while (p < end && isOws(load<u8>(p))) p++;
+    if (p - e0 > maxExt) return lineFail(R.CHUNK_EXTENSION_TOO_LONG, e0 + maxExt);
     if (p >= end) return LINE_MORE;
     c = load<u8>(p);
     if (c == 0x22) {
@@ -145,9 +148,13 @@ export function decodeChunked(
   maxHead: u32, maxHeaders: u32, maxExt: u32,
 ): usize {
   base = buf;
-  let window = <usize>maxHead + 1024;
-  if (window < WINDOW) window = WINDOW;
-  if (len > window) len = window;
+  // Room for the longest line the limits allow (a trailer line, a size line with its
+  // extension), so every call with a whole line in its bytes makes progress. In u64: the
+  // limits are the host's and may be near 2^32.
+  let window = <u64>WINDOW;
+  if (<u64>maxHead + 1024 > window) window = <u64>maxHead + 1024;
+  if (<u64>maxExt + 1024 > window) window = <u64>maxExt + 1024;
+  if (<u64>len > window) len = <usize>window;
   const end = buf + len;
   let phase = phaseIn;
   let remaining = remainingIn;

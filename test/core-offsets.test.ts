@@ -3,7 +3,7 @@
 // the start of the head. Through the thin binding and, for the same inputs, jco's
 // bindings of the component (test/jco-equivalence.test.ts compares them in bulk).
 import { describe, expect, it } from "vitest";
-import { Core, DEFAULT_LIMITS } from "../host/core.js";
+import { Core, DEFAULT_LIMITS, initialChunkedState } from "../host/core.js";
 
 const core = Core.load();
 
@@ -44,5 +44,29 @@ describe("rejection offsets for the whole-head rules", () => {
     ["unsupported-version: the version", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", "unsupported-version", 505, "HTTP/2.0\r\nHost: a\r\n\r\n"],
   ])("%s", (_name, head, reason, status, at) => {
     expect(refused(head)).toEqual({ reason, status, at });
+  });
+});
+
+describe("chunk extensions: whitespace counts toward max-chunk-extension-length (found in review)", () => {
+  it.each([
+    ["after an extension name", "1;a"],
+    ["after `=`", "1;a="],
+    ["before `;`", "1"],
+  ])("a run of spaces %s is refused at the first byte past the limit, not waited on", (_where, prefix) => {
+    const bytes = Buffer.from(prefix + " ".repeat(5000), "latin1");
+    const out = core.decodeChunked(bytes, initialChunkedState(), DEFAULT_LIMITS);
+    expect(out).toEqual({ tag: "invalid", val: { reason: "chunk-extension-too-long", status: 400, offset: 1 + DEFAULT_LIMITS.maxChunkExtensionLength } });
+  });
+
+  it("limits larger than the decoder's window still make progress (the window grows to hold any line they allow)", () => {
+    const limits = { ...DEFAULT_LIMITS, maxChunkExtensionLength: 8 * 1024 * 1024 };
+    const extension = ";" + "e".repeat(3 * 1024 * 1024);
+    const bytes = Buffer.from(`1${extension}\r\nx\r\n0\r\n\r\n`, "latin1");
+    const out = core.decodeChunked(bytes, initialChunkedState(), limits);
+    expect(out.tag).toBe("progress");
+    if (out.tag === "progress") {
+      expect(out.val.consumed).toBe(bytes.length);
+      expect(out.val.state.phase).toBe("done");
+    }
   });
 });

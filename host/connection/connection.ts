@@ -341,7 +341,7 @@ export class Connection {
   /** After a response was handed off: whether the connection serves another request. */
   #afterExchange(ex: Exchange): boolean | Promise<boolean> {
     this.#exchange = undefined;
-    this.#lastActive = performance.now();
+    this.#lastActive = ex.startedAt; // (a timestamp taken already: none more per request)
     if (ex.mustClose || this.#in.gone) return false;
     // A client that sends requests but doesn't read the responses: wait until it reads
     // before answering more, so responses can't pile up in memory.

@@ -87,7 +87,7 @@ export interface Rejection {
   offset: number;
 }
 
-/** The HTTP version of a request: HTTP/1.0 or HTTP/1.1 (any other version is refused with 505). */
+/** The HTTP version of a request: HTTP/1.0 or HTTP/1.1 (1.2–1.9 are parsed as 1.1; another major version is refused with 505). */
 export type HttpVersion = "http10" | "http11";
 
 /** How a request body is delimited, from its Content-Length and Transfer-Encoding fields. */

@@ -63,7 +63,7 @@ export class RequestHeadView {
     return this.#head.authority === undefined ? undefined : this.#text(this.#head.authority);
   }
 
-  /** The request's HTTP version, `"1.0"` or `"1.1"` (the core refuses any other with 505). */
+  /** The request's HTTP version, `"1.0"` or `"1.1"` (1.2–1.9 count as 1.1; the core refuses another major version with 505). */
   get httpVersion(): "1.0" | "1.1" {
     return this.#head.version === "http11" ? "1.1" : "1.0";
   }

@@ -77,7 +77,7 @@ export class Request {
     return this.#view.authority;
   }
 
-  /** The request's HTTP version, `"1.0"` or `"1.1"` (any other is refused with 505 before a handler runs). */
+  /** The request's HTTP version, `"1.0"` or `"1.1"` (1.2–1.9 count as 1.1; another major version is refused with 505 before a handler runs). */
   get httpVersion(): "1.0" | "1.1" {
     return this.#view.httpVersion;
   }
