@@ -147,7 +147,7 @@ const serverEnv = (kind, options) => ({ ...process.env, FAULTS_ROLE: "server", F
 // ---- a strict response reader: Node's llhttp --------------------------------------------------
 
 const require = createRequire(import.meta.url);
-// The native parser node:http's client uses (as test/support/llhttp-responses.ts does):
+// The native parser node:http's client uses (as test/support/llhttp.ts does):
 // whether a response is well-formed is judged by a parser that isn't Tophat's.
 const { HTTPParser } = require("_http_common");
 

@@ -15,7 +15,7 @@ import { Duplex } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { accept, type AcceptOptions, type ConnectionSummary, type Handler } from "../host/index.js";
 import { gc, within } from "./support/limits-client.js";
-import { parseResponseStream } from "./support/llhttp-responses.js";
+import { parseResponseStream } from "./support/llhttp.js";
 import { captureLogger, memoryDuplexPair } from "./support/server-harness.js";
 
 const BASE_SEED = Number(process.env["TOPHAT_FUZZ_SEED"] ?? 20261202);

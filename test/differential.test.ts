@@ -10,12 +10,12 @@
  * never both `close` and `keep-alive` in Connection (llhttp ignores `close` in HTTP/1.0).
  */
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Core, DEFAULT_LIMITS, initialChunkedState, type RequestHead } from "../host/core.js";
 import { repoRoot } from "./support/corpora.js";
+import { httpCommon } from "./support/llhttp.js";
 import {
   COMMON_METHODS,
   UNUSUAL_METHODS,
@@ -33,26 +33,6 @@ const L = DEFAULT_LIMITS;
 
 // ---- Node's llhttp binding ----------------------------------------------------------------
 
-interface NativeParser {
-  initialize(type: number, resource: object): void;
-  execute(buffer: Buffer): number | Error;
-  close(): void;
-  [slot: number]: unknown;
-}
-
-interface NativeParserClass {
-  new (): NativeParser;
-  REQUEST: number;
-  kOnMessageBegin: number;
-  kOnHeaders: number;
-  kOnHeadersComplete: number;
-  kOnBody: number;
-  kOnMessageComplete: number;
-  kOnExecute: number;
-}
-
-const require = createRequire(import.meta.url);
-const httpCommon = require("_http_common") as { HTTPParser: NativeParserClass; methods: string[] };
 const HTTPParser = httpCommon.HTTPParser;
 
 /**

@@ -1,8 +1,9 @@
-// A stream of HTTP/1.1 responses parsed by Node's own llhttp (the native binding node:http
-// uses), so "well-formed" is judged by a parser that is not ours.
+// Node's own llhttp (the native binding node:http uses), for tests that judge bytes by a
+// parser that is not ours: the binding's types, and a reader of response streams.
 import { createRequire } from "node:module";
 
-interface NativeParser {
+/** One native llhttp parser (callbacks go in numbered slots). */
+export interface NativeParser {
   initialize(type: number, resource: object): void;
   execute(buffer: Buffer): number | Error;
   finish(): number | Error | undefined;
@@ -10,8 +11,10 @@ interface NativeParser {
   [slot: number]: unknown;
 }
 
-interface NativeParserClass {
+/** The native parser class, with its type and callback-slot constants. */
+export interface NativeParserClass {
   new (): NativeParser;
+  REQUEST: number;
   RESPONSE: number;
   kOnMessageBegin: number;
   kOnHeaders: number;
@@ -22,7 +25,9 @@ interface NativeParserClass {
 }
 
 const require = createRequire(import.meta.url);
-const { HTTPParser } = require("_http_common") as { HTTPParser: NativeParserClass };
+/** node:http's internal module: the parser class, and its list of method names. */
+export const httpCommon = require("_http_common") as { HTTPParser: NativeParserClass; methods: string[] };
+const HTTPParser = httpCommon.HTTPParser;
 
 /** One response as llhttp saw it. */
 export interface ParsedResponse {
