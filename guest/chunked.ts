@@ -132,9 +132,10 @@ function parseSizeLine(p: usize, end: usize, maxExt: usize): i32 {
 }
 
 /**
- * Bytes of one call's input looked at, at most (or max-head-bytes + 1 KiB when that is
- * larger, so that any trailer line fits): what a call allocates stays bounded whatever
- * the input's size, and the host passes the rest again (`consumed` says where it starts).
+ * Bytes of one call's input looked at, at most (or max-head-bytes or
+ * max-chunk-extension-length + 1 KiB when larger, so that any line fits): what a call
+ * allocates stays bounded whatever the input's size, and the host passes the rest again
+ * (`consumed` says where it starts).
  */
 const WINDOW: usize = 1 << 20;
 

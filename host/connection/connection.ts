@@ -85,7 +85,7 @@ export class Connection {
   /** The current exchange's handler, while the connection waits for it. */
   #run: HandlerRun | undefined;
   #idle = true;
-  /** When the connection last finished an exchange (or opened). */
+  /** When the connection last finished an exchange (or opened), `performance.now()` time. */
   #lastActive = performance.now();
   /** When the current request's first byte arrived (its requestTimeoutMs counts from here). */
   #requestStart = 0;
@@ -330,18 +330,19 @@ export class Connection {
     // handler's code after `await res.send()` (which waits for the flush) overlaps it.
     // The common case: the handler sent its whole response before returning.
     const run = new HandlerRun(this.#handlerHost, ex, req, res);
-    if (run.start(this.#handler)) return this.#afterExchange(ex);
+    // (It finishes in the turn its head was read: that timestamp will do as its end.)
+    if (run.start(this.#handler)) return this.#afterExchange(ex, startedAt);
     this.#run = run;
     return run.finish().then((ok) => {
       this.#run = undefined;
-      return ok && this.#afterExchange(ex);
+      return ok && this.#afterExchange(ex, performance.now());
     });
   }
 
-  /** After a response was handed off: whether the connection serves another request. */
-  #afterExchange(ex: Exchange): boolean | Promise<boolean> {
+  /** After a response was handed off (at `endedAt`): whether the connection serves another request. */
+  #afterExchange(ex: Exchange, endedAt: number): boolean | Promise<boolean> {
     this.#exchange = undefined;
-    this.#lastActive = ex.startedAt; // (a timestamp taken already: none more per request)
+    this.#lastActive = endedAt;
     if (ex.mustClose || this.#in.gone) return false;
     // A client that sends requests but doesn't read the responses: wait until it reads
     // before answering more, so responses can't pile up in memory.

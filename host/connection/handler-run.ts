@@ -125,7 +125,7 @@ export class HandlerRun {
     if (outcome.ok || outcome.error instanceof ClientClosedError) return;
     if (outcome.error === this.#ex.abort?.signal.reason) return;
     if (outcome.error instanceof Glitch && outcome.error.status < 500) return;
-    this.#host.logger.error(`tophat: the handler for ${this.#req.method} ${this.#req.target} failed after the client left`, outcome.error);
+    this.#host.logger.error(`tophat: ${this.#what} failed after the client left`, outcome.error);
   }
 
   /** Resolves at the next event: hand-off, the handler settling, the client leaving, the deadline. */
@@ -146,7 +146,7 @@ export class HandlerRun {
   async #afterOutcome(outcome: HandlerOutcome): Promise<boolean> {
     const log = this.#host.logger;
     const res = this.#res;
-    const what = `the handler for ${this.#req.method} ${this.#req.target}`;
+    const what = this.#what;
     if (!outcome.ok) {
       // The client left (the handler saw it while reading the body): nobody to answer,
       // and not the handler's fault. The connection summary records who closed.
@@ -176,10 +176,15 @@ export class HandlerRun {
     return true;
   }
 
+  /** Names the handler in log lines: "the handler for GET /path". */
+  get #what(): string {
+    return `the handler for ${this.#req.method} ${this.#req.target}`;
+  }
+
   /** Server-side failures are logged (with their cause); client errors (4xx Glitches) are not. */
   #logError(error: unknown): void {
     const log = this.#host.logger;
-    const what = `the handler for ${this.#req.method} ${this.#req.target}`;
+    const what = this.#what;
     if (!(error instanceof Glitch)) log.error(`tophat: ${what} failed; sent 500`, error);
     else if (error.status >= 500) log.error(`tophat: ${what} answered ${error.status}`, error.cause ?? error);
   }
@@ -197,7 +202,7 @@ export class HandlerRun {
   /** Warns about a handler that failed or returned something odd after its response went out. */
   #checkLateOutcome(outcome: HandlerOutcome): void {
     const log = this.#host.logger;
-    const what = `the handler for ${this.#req.method} ${this.#req.target}`;
+    const what = this.#what;
     const res = this.#res;
     if (!outcome.ok) log.warn(`tophat: ${what} threw after sending`, outcome.error);
     else if (!(outcome.value instanceof ResponseWritten) || (res.written && outcome.value !== res.written)) {
@@ -246,7 +251,7 @@ export class HandlerRun {
     const res = this.#res;
     const sent = res.sent;
     this.#host.logger.error(
-      `tophat: the handler for ${this.#req.method} ${this.#req.target} made no progress for ${ms} ms (handlerTimeoutMs); ` +
+      `tophat: ${this.#what} made no progress for ${ms} ms (handlerTimeoutMs); ` +
         (sent ? "its response was cut off and the connection closed" : "sent 503 and closed the connection"),
     );
     this.#released = "timeout";
