@@ -16,11 +16,11 @@ const at = (...p) => path.join(root, ...p);
 
 /** The exports the component's core module must have; each gets a post-return. */
 export const CORE_FUNCTIONS = [
-  "tophat:http/parser@0.1.0#parse-head",
-  "tophat:http/chunked@0.1.0#decode",
-  "tophat:http/framer@0.1.0#frame-head",
-  "tophat:http/framer@0.1.0#chunk-size-line",
-  "tophat:http/framer@0.1.0#last-chunk",
+  "tophat:http/parser@0.2.0#parse-head",
+  "tophat:http/chunked@0.2.0#decode",
+  "tophat:http/framer@0.2.0#frame-head",
+  "tophat:http/framer@0.2.0#chunk-size-line",
+  "tophat:http/framer@0.2.0#last-chunk",
 ];
 
 async function compileGuest(target, outFile, extraArgs = []) {

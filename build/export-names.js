@@ -1,5 +1,5 @@
 // An asc transform that gives exported functions the canonical-ABI names a component
-// needs ("tophat:http/parser@0.1.0#parse-head", "cabi_post_…", "cabi_realloc"), which
+// needs ("tophat:http/parser@0.2.0#parse-head", "cabi_post_…", "cabi_realloc"), which
 // AssemblyScript identifiers can't spell. Mark a function in the guest with
 // `@exportAs("name")`; asc itself ignores decorators it doesn't know.
 import { Transform } from "assemblyscript/transform";

@@ -64,7 +64,7 @@ export function parseHead(buf: usize, len: usize, maxHead: u32, maxHeaders: u32,
     const c = load<u8>(p);
     if (c == LF) return reject(R.BAD_LINE_ENDING, p);
     if (c != CR) break;
-    if (p + 1 >= end) return outOfBytes(over, end);
+    if (p + 1 >= end) return outOfBytes(over, end, p);
     if (load<u8>(p + 1) != LF) return reject(R.BAD_LINE_ENDING, p + 1);
     p += 2;
   }
@@ -72,7 +72,7 @@ export function parseHead(buf: usize, len: usize, maxHead: u32, maxHeaders: u32,
   // method SP
   const m0 = p;
   while (p < end && isToken(load<u8>(p))) p++;
-  if (p >= end) return outOfBytes(over, end);
+  if (p >= end) return outOfBytes(over, end, m0);
   if (load<u8>(p) != SP || p == m0) {
     const c = load<u8>(p);
     return reject(p > m0 && (c == CR || c == LF) ? R.BAD_REQUEST_LINE : R.BAD_METHOD, p);
@@ -83,7 +83,7 @@ export function parseHead(buf: usize, len: usize, maxHead: u32, maxHeaders: u32,
   const t0 = p + 1;
   const t1 = findTargetEnd(t0, end);
   if (t1 - t0 > <usize>maxTarget) return reject(R.TARGET_TOO_LONG, t0 + maxTarget);
-  if (t1 >= end) return outOfBytes(over, end);
+  if (t1 >= end) return outOfBytes(over, end, m0);
   {
     const c = load<u8>(t1);
     if (c == 0x23) return reject(R.FRAGMENT_IN_TARGET, t1);
@@ -95,7 +95,7 @@ export function parseHead(buf: usize, len: usize, maxHead: u32, maxHeaders: u32,
   const v0 = t1 + 1;
   for (let i: usize = 0; i < 10; i++) {
     const q = v0 + i;
-    if (q >= end) return outOfBytes(over, end);
+    if (q >= end) return outOfBytes(over, end, m0);
     const c = <u32>load<u8>(q);
     let ok: bool;
     if (i < 5) ok = c == <u32>"HTTP/".charCodeAt(<i32>i);
@@ -144,7 +144,8 @@ export function parseHead(buf: usize, len: usize, maxHead: u32, maxHeaders: u32,
   while (true) {
     const kind = F.parseFieldLine(p, end);
     if (kind == F.SECTION_END) break;
-    if (kind == F.NEED_MORE) return outOfBytes(over, end);
+    // The LF that ended the previous line starts the search for the empty line.
+    if (kind == F.NEED_MORE) return outOfBytes(over, end, p - 1);
     if (kind == F.FAILED) return reject(F.failReason, F.failAt);
     if (count >= maxHeaders) return reject(R.TOO_MANY_HEADERS, p);
     const n0 = F.nameStart;
@@ -234,9 +235,15 @@ export function parseHead(buf: usize, len: usize, maxHead: u32, maxHeaders: u32,
   return OUT;
 }
 
-function outOfBytes(over: bool, end: usize): usize {
+/**
+ * The outcome when the bytes end before the head does: 431 at the limit, else `incomplete`
+ * with the offset from which a host searches for the head's final empty line (`searchFrom`:
+ * no line before it can end the head).
+ */
+function outOfBytes(over: bool, end: usize, searchFrom: usize): usize {
   if (over) return reject(R.HEAD_TOO_LARGE, end);
   store<u8>(OUT, INCOMPLETE);
+  store<u32>(OUT + 8, <u32>(searchFrom - base));
   return OUT;
 }
 

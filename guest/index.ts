@@ -8,7 +8,7 @@ import { frameHead, chunkSizeLine, lastChunk } from "./framer";
 import { realloc, reset } from "./arena";
 
 // @ts-ignore: decorator
-@exportAs("tophat:http/parser@0.1.0#parse-head")
+@exportAs("tophat:http/parser@0.2.0#parse-head")
 export function parse_head(ptr: u32, len: u32, maxHead: u32, maxHeaders: u32, maxTarget: u32, maxExt: u32): u32 {
   // Test builds only (asc --use TOPHAT_TEST_TRAP=1): a request with the method TRAP makes
   // the core trap, so the host's recovery can be tested. Release builds hold no such code.
@@ -19,13 +19,13 @@ export function parse_head(ptr: u32, len: u32, maxHead: u32, maxHeaders: u32, ma
 }
 
 // @ts-ignore: decorator
-@exportAs("cabi_post_tophat:http/parser@0.1.0#parse-head")
+@exportAs("cabi_post_tophat:http/parser@0.2.0#parse-head")
 export function post_parse_head(_ret: u32): void {
   reset();
 }
 
 // @ts-ignore: decorator
-@exportAs("tophat:http/chunked@0.1.0#decode")
+@exportAs("tophat:http/chunked@0.2.0#decode")
 export function decode(
   ptr: u32, len: u32,
   phase: u32, remaining: u64, trailerBytes: u32, trailerCount: u32,
@@ -35,13 +35,13 @@ export function decode(
 }
 
 // @ts-ignore: decorator
-@exportAs("cabi_post_tophat:http/chunked@0.1.0#decode")
+@exportAs("cabi_post_tophat:http/chunked@0.2.0#decode")
 export function post_decode(_ret: u32): void {
   reset();
 }
 
 // @ts-ignore: decorator
-@exportAs("tophat:http/framer@0.1.0#frame-head")
+@exportAs("tophat:http/framer@0.2.0#frame-head")
 export function frame_head(
   status: u32, hasReason: u32, reasonPtr: u32, reasonLen: u32,
   fieldsPtr: u32, fieldsLen: u32, hasLength: u32, bodyLength: u64,
@@ -55,31 +55,31 @@ export function frame_head(
 }
 
 // @ts-ignore: decorator
-@exportAs("cabi_post_tophat:http/framer@0.1.0#frame-head")
+@exportAs("cabi_post_tophat:http/framer@0.2.0#frame-head")
 export function post_frame_head(_ret: u32): void {
   reset();
 }
 
 // @ts-ignore: decorator
-@exportAs("tophat:http/framer@0.1.0#chunk-size-line")
+@exportAs("tophat:http/framer@0.2.0#chunk-size-line")
 export function chunk_size_line(size: u64): u32 {
   return <u32>chunkSizeLine(size);
 }
 
 // @ts-ignore: decorator
-@exportAs("cabi_post_tophat:http/framer@0.1.0#chunk-size-line")
+@exportAs("cabi_post_tophat:http/framer@0.2.0#chunk-size-line")
 export function post_chunk_size_line(_ret: u32): void {
   reset();
 }
 
 // @ts-ignore: decorator
-@exportAs("tophat:http/framer@0.1.0#last-chunk")
+@exportAs("tophat:http/framer@0.2.0#last-chunk")
 export function last_chunk(ptr: u32, len: u32): u32 {
   return <u32>lastChunk(ptr, len);
 }
 
 // @ts-ignore: decorator
-@exportAs("cabi_post_tophat:http/framer@0.1.0#last-chunk")
+@exportAs("cabi_post_tophat:http/framer@0.2.0#last-chunk")
 export function post_last_chunk(_ret: u32): void {
   reset();
 }

@@ -78,7 +78,7 @@ const spanJson = (s: Span | undefined): Json => (s === undefined ? null : [s.sta
 function parseJson(out: ParseOutcome): Json {
   switch (out.tag) {
     case "incomplete":
-      return { tag: "incomplete" };
+      return { tag: "incomplete", search_from: out.val };
     case "invalid":
       return { tag: "invalid", reason: out.val.reason, status: out.val.status, offset: out.val.offset };
     case "complete": {

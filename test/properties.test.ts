@@ -22,6 +22,7 @@ import {
   DEFAULT_LIMITS,
   REJECT_REASONS,
   initialChunkedState,
+  mayEndHead,
   type ChunkedState,
   type Limits,
   type ParseOutcome,
@@ -129,6 +130,10 @@ function checkParseOutcome(input: Uint8Array, limits: Limits, out: ParseOutcome)
   if (out.tag === "incomplete") {
     // Incomplete only when every byte looked at was used and the limit was not reached.
     expect(input.length).toBeLessThan(limits.maxHeadBytes);
+    // The search for the head's end starts inside the bytes, and nothing before it can end it.
+    expect(out.val).toBeGreaterThanOrEqual(0);
+    expect(out.val).toBeLessThanOrEqual(input.length);
+    expect(mayEndHead(input, out.val)).toBe(false);
     return;
   }
   if (out.tag === "invalid") {
@@ -183,9 +188,12 @@ function checkPrefixConsistency(input: Uint8Array, limits: Limits, out: ParseOut
     // Any proper prefix of a valid head is incomplete.
     for (const c of cuts) {
       const k = c % out.val.headLength;
-      expect(core.parseHead(input.subarray(0, k), limits)).toEqual({ tag: "incomplete" });
+      const prefix = core.parseHead(input.subarray(0, k), limits);
+      expect(prefix.tag).toBe("incomplete");
+      // The host's search from the prefix's `search-from` finds the head's end.
+      if (prefix.tag === "incomplete") expect(mayEndHead(head, prefix.val)).toBe(true);
     }
-    expect(core.parseHead(input.subarray(0, out.val.headLength - 1), limits)).toEqual({ tag: "incomplete" });
+    expect(core.parseHead(input.subarray(0, out.val.headLength - 1), limits).tag).toBe("incomplete");
   }
   for (const c of cuts) {
     const k = c % (input.length + 1);
@@ -388,7 +396,7 @@ describe("property 1: valid requests, whole and piece by piece", () => {
           have += piece.length;
           const out = core.parseHead(r.bytes.subarray(0, have), L);
           if (have < r.headLength) {
-            expect(out).toEqual({ tag: "incomplete" });
+            expect(out.tag).toBe("incomplete");
           } else {
             expect(out).toEqual(whole);
             break;
@@ -405,6 +413,7 @@ describe("property 1: valid requests, whole and piece by piece", () => {
         for (let k = 0; k < r.headLength; k++) {
           const out = core.parseHead(r.bytes.subarray(0, k), L);
           if (out.tag !== "incomplete") expect({ k, out }).toEqual({ k, out: { tag: "incomplete" } });
+          else expect(mayEndHead(r.bytes.subarray(0, r.headLength), out.val)).toBe(true);
         }
         expect(core.parseHead(r.bytes.subarray(0, r.headLength), L)).toEqual(core.parseHead(r.bytes, L));
       }),
@@ -562,7 +571,7 @@ describe("property 4: limits", () => {
         });
         const k = rawPrefix % (r.headLength + 1);
         const prefix = core.parseHead(r.bytes.subarray(0, k), limits);
-        if (k < limit) expect(prefix).toEqual({ tag: "incomplete" });
+        if (k < limit) expect(prefix.tag).toBe("incomplete");
         else expect(prefix).toEqual({ tag: "invalid", val: { reason: "head-too-large", status: 431, offset: limit } });
         const at = withLimits({ maxHeadBytes: r.headLength });
         expect(headModel(r.bytes, complete(core.parseHead(r.bytes, at)))).toEqual(expectedModel(r));
@@ -583,7 +592,7 @@ describe("property 4: limits", () => {
         // The field over the limit is noticed once its line is whole; before that, incomplete.
         const overLineEnd = r.headerOffsets[max + 1] ?? r.headLength - 2;
         const k = rawPrefix % (r.headLength + 1);
-        expect(core.parseHead(r.bytes.subarray(0, k), limits)).toEqual(k < overLineEnd ? { tag: "incomplete" } : rejection);
+        expect(core.parseHead(r.bytes.subarray(0, k), limits)).toMatchObject(k < overLineEnd ? { tag: "incomplete" } : rejection);
         const at = withLimits({ maxHeaders: r.headers.length });
         expect(headModel(r.bytes, complete(core.parseHead(r.bytes, at)))).toEqual(expectedModel(r));
       }),
@@ -601,7 +610,7 @@ describe("property 4: limits", () => {
         expect(core.parseHead(r.bytes, limits)).toEqual(rejection);
         // Noticed as soon as the target has run past the limit, even if it has not ended.
         const k = rawPrefix % (r.headLength + 1);
-        expect(core.parseHead(r.bytes.subarray(0, k), limits)).toEqual(k <= t0 + max ? { tag: "incomplete" } : rejection);
+        expect(core.parseHead(r.bytes.subarray(0, k), limits)).toMatchObject(k <= t0 + max ? { tag: "incomplete" } : rejection);
         const at = withLimits({ maxTargetLength: r.target.length });
         expect(headModel(r.bytes, complete(core.parseHead(r.bytes, at)))).toEqual(expectedModel(r));
       }),

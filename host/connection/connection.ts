@@ -4,7 +4,7 @@
  * owns keep-alive, pipelining, body draining, 100-continue, timeouts and backpressure.
  * @module
  */
-import { Core, CoreTrapError, type Limits, type RequestHead } from "../core/index.js";
+import { Core, CoreTrapError, mayEndHead, type Limits, type RequestHead } from "../core/index.js";
 import { renderError } from "../http/error-response.js";
 import { Glitch } from "../http/glitch.js";
 import { ClientClosedError } from "../http/http-error.js";
@@ -77,6 +77,8 @@ export class Connection {
   readonly #in: Inbound;
   /** Received bytes not yet consumed (after the last head or body). */
   #buf: Buffer = EMPTY;
+  /** Where the search for the end of a partly received head resumes (the core's `incomplete` offset). */
+  #headSearchFrom = 0;
 
   readonly #out: Outbound;
 
@@ -267,6 +269,7 @@ export class Connection {
       return { kind: "reject", status: out.val.status, detail: out.val.reason };
     }
     this.#buf = buf;
+    this.#headSearchFrom = out.val;
     return undefined;
   }
 
@@ -306,9 +309,9 @@ export class Connection {
       const had = buf.length;
       buf = had > 0 ? Buffer.concat([buf, chunk]) : chunk;
       this.#buf = buf;
-      // Parse again only when a line may have ended: a client trickling a head byte by
-      // byte can't make us re-parse it for every byte.
-      if (had === 0 || chunk.includes(10) || buf.length >= this.#limits.maxHeadBytes) {
+      // Parse again only when the head may have ended (the core parses from the start):
+      // a client trickling a head byte by byte costs linear work, not quadratic.
+      if (had === 0 || buf.length >= this.#limits.maxHeadBytes || mayEndHead(buf, Math.max(this.#headSearchFrom, had - 2))) {
         const read = this.#parseBuffered(buf);
         if (read) return read;
       }

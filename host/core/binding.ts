@@ -64,11 +64,11 @@ interface CoreExports {
   postLastChunk(ret: number): void;
 }
 
-const PARSE_HEAD = "tophat:http/parser@0.1.0#parse-head";
-const DECODE = "tophat:http/chunked@0.1.0#decode";
-const FRAME_HEAD = "tophat:http/framer@0.1.0#frame-head";
-const CHUNK_SIZE_LINE = "tophat:http/framer@0.1.0#chunk-size-line";
-const LAST_CHUNK = "tophat:http/framer@0.1.0#last-chunk";
+const PARSE_HEAD = "tophat:http/parser@0.2.0#parse-head";
+const DECODE = "tophat:http/chunked@0.2.0#decode";
+const FRAME_HEAD = "tophat:http/framer@0.2.0#frame-head";
+const CHUNK_SIZE_LINE = "tophat:http/framer@0.2.0#chunk-size-line";
+const LAST_CHUNK = "tophat:http/framer@0.2.0#last-chunk";
 
 function exportsOf(instance: WebAssembly.Instance): CoreExports {
   const e = instance.exports;
@@ -124,7 +124,6 @@ function checkU64(what: string, n: number): void {
 }
 
 // Outcomes without a payload are shared (and frozen) rather than allocated per call.
-const INCOMPLETE: ParseOutcome = Object.freeze({ tag: "incomplete" });
 const BODY_NONE: BodyFraming = Object.freeze({ tag: "none" });
 const BODY_CHUNKED: BodyFraming = Object.freeze({ tag: "chunked" });
 
@@ -307,7 +306,7 @@ export class Core {
     let out: ParseOutcome;
     switch (u8[ret]) {
       case 0:
-        out = INCOMPLETE;
+        out = { tag: "incomplete", val: this.#u32[(ret + 8) >>> 2]! };
         break;
       case 1: {
         const h = ret + 8;

@@ -4,3 +4,4 @@
  */
 export { Core, CoreTrapError, defaultCorePath } from "./binding.js";
 export * from "./types.js";
+export { mayEndHead } from "./head-end.js";

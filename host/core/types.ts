@@ -149,8 +149,14 @@ export interface RequestHead {
 /** The outcome of `Core.parseHead`: more bytes needed, a whole valid head, or a refusal. */
 export type ParseOutcome =
   | {
-      /** The bytes are a valid prefix of a head: call again with more bytes. */
+      /**
+       * The bytes are a valid prefix of a head: call again with more bytes, once the bytes
+       * from `val` on hold `LF CR LF` or `LF LF`, or reach `maxHeadBytes` (see `parse-head`
+       * in the WIT: calling earlier cannot complete the head).
+       */
       tag: "incomplete";
+      /** The offset before which the head cannot end (`search-from` in the WIT). */
+      val: number;
     }
   | {
       /** A whole, valid head. */

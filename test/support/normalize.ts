@@ -42,7 +42,7 @@ export interface NRejection {
 }
 export type NBody = { tag: "none" } | { tag: "content-length"; val: number | string } | { tag: "chunked" };
 export type NParse =
-  | { tag: "incomplete" }
+  | { tag: "incomplete"; val: number }
   | {
       tag: "complete";
       val: {
@@ -111,7 +111,7 @@ function span(s: { start: number; len: number }): NSpan {
 export function normalizeParse(o: ParseOutcome): NParse {
   switch (o.tag) {
     case "incomplete":
-      return { tag: "incomplete" };
+      return { tag: "incomplete", val: o.val };
     case "invalid":
       return { tag: "invalid", val: { ...o.val } };
     case "complete": {
@@ -238,7 +238,7 @@ export function normalizeJcoParse(v: unknown): NParse {
   const { tag, val } = tagOf(v, "parse-outcome");
   switch (tag) {
     case "incomplete":
-      return { tag: "incomplete" };
+      return { tag: "incomplete", val: num(val, "parse-outcome.incomplete") };
     case "invalid":
       return { tag: "invalid", val: jRejection(val, "parse-outcome.invalid") };
     case "complete": {

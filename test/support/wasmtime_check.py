@@ -31,8 +31,8 @@ from typing import Any, Dict, List, Optional
 import wasmtime
 from wasmtime.component import Component, Linker, Record, Variant
 
-PARSER = "tophat:http/parser@0.1.0"
-FRAMER = "tophat:http/framer@0.1.0"
+PARSER = "tophat:http/parser@0.2.0"
+FRAMER = "tophat:http/framer@0.2.0"
 
 DEFAULT_LIMITS = {
     "max-head-bytes": 16384,
@@ -77,7 +77,7 @@ def span(s: Optional[Record]) -> Optional[List[int]]:
 def lift_parse(out: Any) -> Dict[str, Any]:
     tag, p = tagged(out, {})
     if tag == "incomplete":
-        return {"tag": "incomplete"}
+        return {"tag": "incomplete", "search_from": p}
     if tag == "invalid":
         return {"tag": "invalid", "reason": get(p, "reason"), "status": get(p, "status"), "offset": get(p, "offset")}
     assert tag == "complete", tag
