@@ -44,10 +44,25 @@ export const TOOLS = {
     install: "python3 -m pip install wasmtime",
     present: () => runs("python3", ["-c", "import wasmtime.component"]),
   },
+  pytest: {
+    what: "pytest for python3",
+    install: "apt-get install -y python3-pytest (or python3 -m pip install pytest)",
+    present: () => runs("python3", ["-m", "pytest", "--version"]),
+  },
   nginx: {
     what: "nginx at /usr/sbin/nginx",
     install: "apt-get install -y nginx",
     present: () => runs("/usr/sbin/nginx", ["-v"]),
+  },
+  gcc: {
+    what: "gcc",
+    install: "apt-get install -y gcc",
+    present: () => runs("gcc", ["--version"]),
+  },
+  make: {
+    what: "GNU make",
+    install: "apt-get install -y make",
+    present: () => runs("make", ["--version"]),
   },
 } as const;
 
