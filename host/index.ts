@@ -15,3 +15,4 @@ export * from "./conveniences/access-log/index.js";
 export * from "./conveniences/router/index.js";
 export * from "./conveniences/cors/index.js";
 export * from "./conveniences/identity/index.js";
+export * from "./conveniences/static/index.js";

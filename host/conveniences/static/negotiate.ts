@@ -1,0 +1,44 @@
+/**
+ * Choosing a precompressed sibling by `Accept-Encoding` (RFC 9110 §12.5.3).
+ * @module
+ */
+
+/** The content codings a precompressed sibling can have, and the file suffix of each. */
+export const SIBLING_SUFFIX = { br: ".br", gzip: ".gz" } as const;
+
+/** A content coding served from a precompressed sibling file. */
+export type PrecompressedCoding = keyof typeof SIBLING_SUFFIX;
+
+/**
+ * The codings of `available` the client accepts, best first: by its q-value (0 means "not
+ * acceptable"), then in the server's order. `*` stands for codings it didn't list;
+ * `x-gzip` is `gzip` (§8.4.1.3). A coding the client rates below an explicitly listed `identity` is not chosen.
+ * Without an Accept-Encoding field the answer is none: RFC 9110 would allow any coding,
+ * but a client that says nothing (curl without --compressed) expects the plain bytes.
+ */
+export function acceptableCodings(lines: readonly string[], available: readonly PrecompressedCoding[]): PrecompressedCoding[] {
+  if (lines.length === 0) return [];
+  const weights = new Map<string, number>();
+  for (const member of lines.join(",").split(",")) {
+    const [rawName, ...params] = member.split(";");
+    const name = rawName!.trim().toLowerCase();
+    if (name === "") continue;
+    let q = 1;
+    for (const param of params) {
+      const m = /^\s*q\s*=\s*(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)\s*$/i.exec(param);
+      if (m) q = Number(m[1]);
+      else if (/^\s*q\s*=/i.test(param)) q = 0; // a malformed weight: don't bet on it
+    }
+    const key = name === "x-gzip" ? "gzip" : name;
+    // A coding listed twice: the first mention counts.
+    if (!weights.has(key)) weights.set(key, q);
+  }
+  // Only an explicit rating of identity competes (an unlisted identity has no q-value).
+  const identity = weights.get("identity");
+  const qOf = (coding: string): number => weights.get(coding) ?? weights.get("*") ?? 0;
+  return available
+    .map((coding, order) => ({ coding, order, q: qOf(coding) }))
+    .filter((c) => c.q > 0 && (identity === undefined || c.q >= identity))
+    .sort((a, b) => b.q - a.q || a.order - b.order)
+    .map((c) => c.coding);
+}
