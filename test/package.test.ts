@@ -62,6 +62,8 @@ describe("the packed tarball", () => {
       "dist/host/index.d.ts",
       "dist/host/core.js",
       "dist/host/core.d.ts",
+      "dist/host/core-portable.js",
+      "dist/host/core-portable.d.ts",
       "dist/tophat-http.component.wasm",
       "dist/tophat-http.scalar.component.wasm",
       "dist/tophat-http.core.wasm",
@@ -101,6 +103,17 @@ describe("the packed tarball", () => {
 describe("an app that installed the tarball", () => {
   it("type-checks the TypeScript example under strict settings and serves requests with it", async () => {
     copyFileSync(path.join(repoRoot, "examples", "typescript", "server.ts"), path.join(app, "server.ts"));
+    // Both core entries' types, with no DOM lib: the WebAssembly types are not declared there.
+    writeFileSync(
+      path.join(app, "cores.ts"),
+      `import { Core, type CoreSource } from "tophat/core";
+import * as portable from "tophat/core/portable";
+export const node: Core = Core.load();
+export const fromBytes: Promise<Core> = Core.compile(new Uint8Array(0));
+export const anywhere: portable.Core = new portable.Core(new ArrayBuffer(0));
+export const source: CoreSource = new Uint8Array(0);
+`,
+    );
     writeFileSync(
       path.join(app, "tsconfig.json"),
       JSON.stringify({
@@ -116,7 +129,7 @@ describe("an app that installed the tarball", () => {
           types: ["node"],
           outDir: "out",
         },
-        files: ["server.ts"],
+        files: ["server.ts", "cores.ts"],
       }),
     );
     await run(process.execPath, [tsc, "-p", app], { cwd: app }).catch((error: { stdout?: string }) => {
@@ -144,12 +157,13 @@ describe("an app that installed the tarball", () => {
     }
   }, 60_000);
 
-  it("reaches every export: tophat/core's binding and each .wasm and WIT file", async () => {
+  it("reaches every export: tophat/core's binding, tophat/core/portable's, and each .wasm and WIT file", async () => {
     writeFileSync(
       path.join(app, "check.mjs"),
       `import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Core, DEFAULT_LIMITS, RequestHeadView } from "tophat/core";
+import * as portable from "tophat/core/portable";
 const out = {};
 const head = Buffer.from("GET /items?page=2 HTTP/1.1\\r\\nHost: example.com\\r\\n\\r\\n");
 for (const [name, core] of [["default", Core.load()], ["scalar", Core.fromBytes(readFileSync(fileURLToPath(import.meta.resolve("tophat/core/scalar"))))], ["wasm", Core.fromBytes(readFileSync(fileURLToPath(import.meta.resolve("tophat/core/wasm"))))]]) {
@@ -159,6 +173,9 @@ for (const [name, core] of [["default", Core.load()], ["scalar", Core.fromBytes(
 for (const spec of ["tophat/component", "tophat/component/scalar", "tophat/wit/tophat.wit"]) {
   out[spec] = readFileSync(fileURLToPath(import.meta.resolve(spec))).length > 100;
 }
+const anywhere = await portable.Core.compile(readFileSync(fileURLToPath(import.meta.resolve("tophat/core/wasm"))));
+const parsed = anywhere.parseHead(head, portable.DEFAULT_LIMITS);
+out.portable = parsed.tag === "complete" ? parsed.val.headLength : parsed.tag;
 const component = readFileSync(fileURLToPath(import.meta.resolve("tophat/component")));
 out.componentMagic = component.subarray(0, 8).toString("hex");
 out.mainHasNoCore = !("Core" in (await import("tophat")));
@@ -170,6 +187,7 @@ console.log(JSON.stringify(out));
       default: "example.com",
       scalar: "example.com",
       wasm: "example.com",
+      portable: 49,
       "tophat/component": true,
       "tophat/component/scalar": true,
       "tophat/wit/tophat.wit": true,

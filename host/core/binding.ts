@@ -38,6 +38,12 @@ export class Core extends PortableCore {
   }
 
   /** @internal */
+  protected override utf8Length(text: string): number {
+    // Sizes what Buffer#write below fills: the pair must agree, or bytes of the pool leak.
+    return Buffer.byteLength(text, "utf8");
+  }
+
+  /** @internal */
   protected override writeUtf8(into: Uint8Array, at: number, text: string): void {
     // `into` came from allocate, so it is a Buffer; Buffer#write is Node's fastest UTF-8 path.
     if (Buffer.isBuffer(into)) into.write(text, at, "utf8");

@@ -192,7 +192,18 @@ function sameFrameInputs(m: FrameMemo, response: ResponseHead, request: RequestC
  * DOM and web worker libs, not with `@types/node`: a Node program compiled without them
  * sees `never` here (and passes bytes) instead of an error in this package's types.
  */
-export type CompiledCoreModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : never;
+export type CompiledCoreModule = typeof globalThis extends {
+  /** The WebAssembly namespace, where the libs declare it. */
+  WebAssembly: {
+    /** The `WebAssembly.Module` constructor. */
+    Module: {
+      /** What the constructor makes: `WebAssembly.Module`. */
+      prototype: infer M;
+    };
+  };
+}
+  ? M
+  : never;
 
 /**
  * The core module as a host has it: the bytes of a core `.wasm` build (for example fetched
@@ -253,8 +264,17 @@ export class Core {
   }
 
   /**
+   * How many bytes `text` takes as UTF-8, as {@link Core.writeUtf8} writes it: the two are
+   * overridden together, since a message is sized by one and filled by the other.
+   * @internal
+   */
+  protected utf8Length(text: string): number {
+    return utf8Length(text);
+  }
+
+  /**
    * Writes `text` as UTF-8 into `into` at `at`; `into` has room for exactly
-   * `utf8Length(text)` bytes there.
+   * `this.utf8Length(text)` bytes there.
    * @internal
    */
   protected writeUtf8(into: Uint8Array, at: number, text: string): void {
@@ -515,7 +535,7 @@ export class Core {
    * out when the framing carries none (HEAD, 204, 304).
    */
   frameMessage(response: Omit<ResponseHead, "bodyLength">, request: RequestContext, date: string | undefined, body: string | Uint8Array): MessageOutcome {
-    const bodyLength = typeof body === "string" ? utf8Length(body) : body.length;
+    const bodyLength = typeof body === "string" ? this.utf8Length(body) : body.length;
     const framed = this.#framedFor({ status: response.status, reason: response.reason, headers: response.headers, bodyLength }, request, date);
     if ("reason" in framed) return { tag: "invalid", val: framed };
     const { bytes: head, body: mode, contentLength, close } = framed;
