@@ -54,6 +54,16 @@ export const TOOLS = {
     install: "apt-get install -y nginx",
     present: () => runs("/usr/sbin/nginx", ["-v"]),
   },
+  gcc: {
+    what: "gcc",
+    install: "apt-get install -y gcc",
+    present: () => runs("gcc", ["--version"]),
+  },
+  make: {
+    what: "GNU make",
+    install: "apt-get install -y make",
+    present: () => runs("make", ["--version"]),
+  },
 } as const;
 
 export type ToolName = keyof typeof TOOLS;
