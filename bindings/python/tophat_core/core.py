@@ -200,6 +200,8 @@ def _lift_frame(v: Any) -> FrameOutcome:
 
 def _lift_trailer(v: Any) -> TrailerOutcome:
     # wasmtime-py lifts this variant untagged: its two cases have different Python classes.
+    tag: str
+    p: Any
     if isinstance(v, Variant):
         tag, p = v.tag, v.payload
     else:
