@@ -12,7 +12,10 @@ import { RouteTree, segmentsOf, type MethodTable, type Target } from "./route-tr
 
 /** The request a route handler sees: its path parameters and its router's state, typed. */
 export type RoutedRequest<P, S> = Request & {
-  /** The path parameters the pattern declares, percent-decoded: `/users/:id` gives `{ id: string }`. */
+  /**
+   * The path parameters the pattern declares, percent-decoded: `/users/:id` gives
+   * `{ id: string }`. A `*rest` value is the decoded rest of the path (`%2F` becomes `/`).
+   */
   readonly params: P;
   /** The `state` of the router that registered the route (a mounted router's own, not the mounting one's). */
   readonly state: S;
@@ -39,6 +42,11 @@ const ANY = "*";
  *   and a route that has the request's method beats one that doesn't.
  * - Matching is on the percent-decoded path segments (a malformed escape → 400); the
  *   query is not part of it. `/users/` and `/users` are different paths.
+ * - Parameter values are percent-decoded, each segment once. A catch-all's value is its
+ *   decoded segments joined with `/`, so an encoded `%2F` in the request comes out as a
+ *   `/` indistinguishable from a real one, and `%2e%2e` as `..`: `/files/..%2F..%2Fetc`
+ *   gives `*path` = `../../etc`. Never join it onto a file-system path; serve files with
+ *   `serveStatic`, which re-checks the raw path and the value.
  * - No route for the path → 404; routes for the path but not the method → 405 with
  *   `Allow`; HEAD runs the GET route when there is no HEAD route (the library sends only
  *   the head); OPTIONS without a route → 204 with `Allow`; `OPTIONS *` lists every method.
