@@ -3,11 +3,11 @@
  * @module
  */
 
-/** The content codings a precompressed sibling can have, and the file suffix of each. */
-export const SIBLING_SUFFIX = { br: ".br", gzip: ".gz" } as const;
+/** A content coding served from a precompressed sibling file: `br` (`<file>.br`) or `gzip` (`<file>.gz`). */
+export type PrecompressedCoding = "br" | "gzip";
 
-/** A content coding served from a precompressed sibling file. */
-export type PrecompressedCoding = keyof typeof SIBLING_SUFFIX;
+/** The file suffix of each coding's sibling. */
+export const SIBLING_SUFFIX: Readonly<Record<PrecompressedCoding, string>> = { br: ".br", gzip: ".gz" };
 
 /**
  * The codings of `available` the client accepts, best first: by its q-value (0 means "not
