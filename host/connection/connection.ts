@@ -11,11 +11,13 @@ import { ClientClosedError } from "../http/http-error.js";
 import { statusText } from "../http/status-text.js";
 import { Request } from "../http/request.js";
 import { ResponseWriter } from "../http/response-writer.js";
+import type { HandedOver } from "../http/upgrade.js";
 import { BodyReader } from "./body-reader.js";
 import { Exchange, type ConnectionPort } from "./exchange.js";
 import { HandlerRun, type Handler, type HandlerHost } from "./handler-run.js";
 import { Inbound, ReadTimeout } from "./inbound.js";
 import { Outbound } from "./outbound.js";
+import { Takeover, upgradeRefusal } from "./takeover.js";
 import type { ResolvedOptions } from "./options.js";
 import type { Transport } from "./transport.js";
 
@@ -32,9 +34,11 @@ export interface ConnectionSummary {
   /**
    * Who ended the connection: the `client` (it closed or half-closed), the `server` (a
    * response that closes, a shutdown, a refused request), a `timeout` (head, body, keep-alive
-   * idle or write), or a transport `error` (see `error`).
+   * idle or write), or a transport `error` (see `error`); `upgrade` when a handler took it
+   * over (`res.upgrade()`): the summary then counts up to the 101, and resolves once the
+   * stream is gone.
    */
-  closedBy: "client" | "server" | "timeout" | "error";
+  closedBy: "client" | "server" | "timeout" | "error" | "upgrade";
   /** The transport error that ended the connection, or a library bug it ran into (also logged); absent after a clean close. */
   error?: Error;
 }
@@ -92,6 +96,8 @@ export class Connection {
   /** When the current request's first byte arrived (its requestTimeoutMs counts from here). */
   #requestStart = 0;
   #shuttingDown = false;
+  /** Set once a handler took the connection over (`res.upgrade()`). */
+  #takeover: Takeover | undefined;
   #requests = 0;
   #bytesRead = 0;
   #closedBy: ConnectionSummary["closedBy"] | undefined;
@@ -130,6 +136,7 @@ export class Connection {
    */
   shutdown(): void {
     this.#shuttingDown = true;
+    if (this.#takeover) return this.#takeover.shutdown();
     if (!this.idle) return;
     this.#in.shorten(this.#lastActive + SHUTDOWN_IDLE_MS);
     this.#in.wake();
@@ -138,7 +145,13 @@ export class Connection {
   /** Closes the connection now. */
   destroy(error?: Error): void {
     this.#closedBy ??= "server";
-    this.#transport.destroy(error);
+    // A taken-over stream is cut without an error: its owner may not listen for one.
+    this.#transport.destroy(this.#takeover ? undefined : error);
+  }
+
+  /** Whether a handler took the connection over (it no longer serves HTTP). */
+  get upgraded(): boolean {
+    return this.#takeover !== undefined;
   }
 
   /** Serves requests until the connection closes. */
@@ -327,6 +340,12 @@ export class Connection {
     ex.req = new Request(bytes, head, body, ex);
     const req = ex.req;
     this.#exchange = ex;
+    // A tunnel can't be framed yet (a 2xx without Content-Length after which nothing is
+    // parsed): CONNECT is refused before any handler sees it.
+    if (req.method === "CONNECT") {
+      ex.mustClose = true;
+      return this.#sendError(new Glitch(501, "CONNECT is not supported by this server"), ex).then(() => false);
+    }
     const res = new ResponseWriter(ex);
 
     // The next request may start once this response is handed to the transport: a
@@ -409,6 +428,20 @@ export class Connection {
       }
       throw error;
     }
+  }
+
+  /** Hands the connection over after `head` (a framed 101): the loop ends with this exchange. */
+  #takeOver(ex: Exchange, head: Uint8Array): Promise<HandedOver> {
+    this.#sendContinue(ex); // RFC 9110 §7.8: a 100 Continue that was asked for goes before the 101
+    ex.responseStarted = true;
+    ex.mustClose = true;
+    this.#closedBy = "upgrade";
+    const takeover = (this.#takeover = new Takeover());
+    const read = Buffer.concat([this.#buf, ...this.#in.takeAll()]);
+    this.#buf = EMPTY;
+    this.#in.dispose();
+    this.#out.uncork();
+    return takeover.hand(this.#transport, read, (done) => this.#out.writeLast(ex, [head], done));
   }
 
   #sendContinue(ex: Exchange): void {
@@ -508,6 +541,8 @@ export class Connection {
         this.#run?.progress();
         this.#out.writeLast(ex, chunks, done);
       },
+      upgradable: (ex) => upgradeRefusal(ex, this.#shuttingDown, this.#in.gone),
+      takeOver: (ex, head) => this.#takeOver(ex, head),
       responded: (ex, written) => {
         const onResponse = this.#options.onResponse;
         if (!onResponse) return;
@@ -529,6 +564,14 @@ export class Connection {
     if (this.#closing) return;
     this.#closing = true;
     this.#closedBy ??= "server";
+    if (this.#takeover) {
+      // The stream is its new owner's: the connection is over when it is gone.
+      void this.#takeover.closed.then((error) => {
+        if (error) this.#error ??= error;
+        this.#markClosed();
+      });
+      return;
+    }
     this.#in.discard();
     const t = this.#transport;
     if (this.#in.gone || t.destroyed) {

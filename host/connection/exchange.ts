@@ -7,6 +7,7 @@ import type { Core, RequestContext as FramingContext, RequestHead } from "../cor
 import { ClientClosedError } from "../http/http-error.js";
 import type { Request, RequestContext } from "../http/request.js";
 import type { ResponseChannel } from "../http/response-writer.js";
+import type { HandedOver } from "../http/upgrade.js";
 import type { ResponseWritten } from "../http/response-written.js";
 import type { BodyReader, ByteSupply } from "./body-reader.js";
 import { httpDate } from "./date.js";
@@ -34,6 +35,10 @@ export interface ConnectionPort {
   writeLast(ex: Exchange, chunks: readonly Uint8Array[], done: (error: Error | undefined) => void): void;
   /** The response is over: report it (onResponse). */
   responded(ex: Exchange, written: ResponseWritten): void;
+  /** Whether `ex` may take the connection over: the client's Upgrade offer, or why not. */
+  upgradable(ex: Exchange): { offered: string } | { refused: Error };
+  /** Writes `head` (a framed 101) and hands the connection's stream over. */
+  takeOver(ex: Exchange, head: Uint8Array): Promise<HandedOver>;
 }
 
 export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
@@ -171,6 +176,14 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
     if (mustClose) this.mustClose = true;
     this.handOff();
     this.#port.responded(this, written);
+  }
+
+  upgradable(): { offered: string } | { refused: Error } {
+    return this.#port.upgradable(this);
+  }
+
+  takeOver(head: Uint8Array): Promise<HandedOver> {
+    return this.#port.takeOver(this, head);
   }
 
   // ---- ByteSupply (for the body reader) -----------------------------------------------

@@ -126,6 +126,14 @@ export class Inbound {
     }
   }
 
+  /** Takes every queued chunk (the connection is being taken over: they are the new owner's). */
+  takeAll(): Buffer[] {
+    const chunks = this.#queue;
+    this.#queue = [];
+    this.#queued = 0;
+    return chunks;
+  }
+
   /** Stops the timer (the connection is over). */
   dispose(): void {
     if (this.#timer) clearTimeout(this.#timer);

@@ -42,7 +42,20 @@ export interface Transport {
   /** Tears the stream down so the peer sees an error (a TCP reset), not an orderly end. */
   reset(): void;
   readonly destroyed: boolean;
+  /**
+   * Stops reading into the sink (the connection was taken over) and gives the stream to a
+   * new owner; writing and `destroy()` still work. Called once, after `start()`.
+   */
+  detach(): Detached;
 }
+
+/**
+ * A transport's stream after `detach()`; `closed` settles once it is gone, with the error
+ * that ended it, if one did (recorded, so an unhandled one doesn't crash the process).
+ */
+export type Detached =
+  | { kind: "duplex"; socket: Duplex; closed: Promise<Error | undefined> }
+  | { kind: "streams"; readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array>; closed: Promise<Error | undefined> };
 
 /** A Web Streams byte pair, as `accept()` takes it. */
 export interface WebStreamPair {
@@ -68,6 +81,8 @@ export function toTransport(conn: Connectable): Transport {
 class DuplexTransport implements Transport {
   readonly #stream: Duplex;
   #drainWaiters: (() => void)[] = [];
+  /** What start() listens with, for detach() to remove. */
+  #listeners: [event: string, listener: Parameters<Duplex["on"]>[1]][] = [];
 
   constructor(stream: Duplex) {
     this.#stream = stream;
@@ -91,11 +106,31 @@ class DuplexTransport implements Transport {
       this.#wakeDrainWaiters();
       sink.close(error);
     };
-    s.on("data", (chunk: Buffer | string) => sink.data(typeof chunk === "string" ? Buffer.from(chunk) : chunk));
-    s.on("end", () => sink.end());
-    s.on("drain", () => this.#wakeDrainWaiters());
-    s.on("error", (error: Error) => close(error));
-    s.on("close", () => close());
+    this.#listeners = [
+      ["data", (chunk: Buffer | string) => sink.data(typeof chunk === "string" ? Buffer.from(chunk) : chunk)],
+      ["end", () => sink.end()],
+      ["drain", () => this.#wakeDrainWaiters()],
+      ["error", (error: Error) => close(error)],
+      ["close", () => close()],
+    ];
+    for (const [event, listener] of this.#listeners) s.on(event, listener);
+  }
+
+  detach(): Detached {
+    const s = this.#stream;
+    // Paused before the data listener goes, so nothing is read with no one listening.
+    s.pause();
+    for (const [event, listener] of this.#listeners) s.off(event, listener);
+    this.#listeners = [];
+    this.#wakeDrainWaiters();
+    let failure: Error | undefined;
+    const closed = new Promise<Error | undefined>((resolve) => {
+      if (s.destroyed) return resolve(s.errored ?? undefined);
+      // Recorded for the summary: a socket error with no listener would crash the process.
+      s.on("error", (error: Error) => (failure ??= error));
+      s.once("close", () => resolve(failure));
+    });
+    return { kind: "duplex", socket: s, closed };
   }
 
   #wakeDrainWaiters(): void {
@@ -172,6 +207,12 @@ class WebStreamTransport implements Transport {
   #readDone = false;
   /** Our side finished writing. */
   #writeDone = false;
+  /** The pump's run, while it reads. */
+  #pumping: Promise<void> | undefined;
+  /** Set by detach(): what a read in flight at that moment brings goes here, for the new owner. */
+  #detached: { chunks: Buffer[]; done: boolean; error: Error | undefined } | undefined;
+  /** Settles the detached stream's `closed`. */
+  #settleDetached: ((error: Error | undefined) => void) | undefined;
 
   constructor(pair: WebStreamPair) {
     this.remoteAddress = pair.remoteAddress;
@@ -189,13 +230,14 @@ class WebStreamTransport implements Transport {
       () => undefined,
       (error: unknown) => this.#close(error instanceof Error ? error : new Error(String(error))),
     );
-    void this.#pump();
+    this.#pumping = this.#pump();
   }
 
   #close(error?: Error): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
     this.#sink?.close(error);
+    this.#settleDetached?.(error);
   }
 
   /** Closed once both directions are done (the connection's linger timer cuts a peer that never finishes). */
@@ -207,8 +249,15 @@ class WebStreamTransport implements Transport {
     if (this.#reading) return;
     this.#reading = true;
     try {
-      while (!this.#paused && !this.#destroyed) {
+      while (!this.#paused && !this.#destroyed && !this.#detached) {
         const { value, done } = await this.#reader.read();
+        // (Read through a method: the loop's condition would narrow the field to undefined.)
+        const detached = this.#detachedStash();
+        if (detached) {
+          if (done) detached.done = true;
+          else detached.chunks.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+          return;
+        }
         if (done) {
           this.#readDone = true;
           this.#sink?.end();
@@ -218,10 +267,16 @@ class WebStreamTransport implements Transport {
         this.#sink?.data(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
       }
     } catch (error) {
-      this.#close(error instanceof Error ? error : new Error(String(error)));
+      const failure = error instanceof Error ? error : new Error(String(error));
+      if (this.#detached) this.#detached.error = failure;
+      else this.#close(failure);
     } finally {
       this.#reading = false;
     }
+  }
+
+  #detachedStash(): { chunks: Buffer[]; done: boolean; error: Error | undefined } | undefined {
+    return this.#detached;
   }
 
   pause(): void {
@@ -229,9 +284,9 @@ class WebStreamTransport implements Transport {
   }
 
   resume(): void {
-    if (!this.#paused) return;
+    if (!this.#paused || this.#detached) return;
     this.#paused = false;
-    void this.#pump();
+    this.#pumping = this.#pump();
   }
 
   cork(): void {
@@ -297,5 +352,57 @@ class WebStreamTransport implements Transport {
 
   reset(): void {
     this.destroy(new Error("the connection was reset"));
+  }
+
+  detach(): Detached {
+    const stash = (this.#detached = { chunks: [] as Buffer[], done: false, error: undefined as Error | undefined });
+    this.#sink = undefined;
+    const closed = new Promise<Error | undefined>((resolve) => (this.#settleDetached = resolve));
+    if (this.#destroyed) this.#settleDetached?.(undefined);
+    const reader = this.#reader;
+    const writer = this.#writer;
+    // The reader and writer stay locked to this transport (so destroy() still cuts them);
+    // the new owner gets streams over them.
+    const inFlight = this.#pumping ?? Promise.resolve();
+    const readable = new ReadableStream<Uint8Array>(
+      {
+        pull: async (controller) => {
+          // A read the pump had in flight when the connection was taken over lands first.
+          await inFlight;
+          const chunk = stash.chunks.shift();
+          if (chunk) return controller.enqueue(chunk);
+          if (stash.error) throw stash.error;
+          if (stash.done) return this.#detachedSide("read", () => controller.close());
+          const { value, done } = await reader.read();
+          if (done) this.#detachedSide("read", () => controller.close());
+          else controller.enqueue(value);
+        },
+        cancel: async (reason: unknown) => {
+          await reader.cancel(reason);
+          this.#detachedSide("read");
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const writable = new WritableStream<Uint8Array>({
+      write: (chunk) => writer.write(chunk),
+      close: async () => {
+        await writer.close();
+        this.#detachedSide("write");
+      },
+      abort: async (reason: unknown) => {
+        await writer.abort(reason);
+        this.#detachedSide("write");
+      },
+    });
+    return { kind: "streams", readable, writable, closed };
+  }
+
+  /** One direction of a detached pair is done (then `then` runs); once both are, it is closed. */
+  #detachedSide(side: "read" | "write", then?: () => void): void {
+    if (side === "read") this.#readDone = true;
+    else this.#writeDone = true;
+    then?.();
+    this.#closeWhenBothDone();
   }
 }

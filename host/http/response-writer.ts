@@ -8,6 +8,7 @@ import type { Core, Field, FrameError, FramedHead, FramedMessage, RequestContext
 import { ClientClosedError } from "./http-error.js";
 import { mintResponseWritten, type ResponseOutcome, type ResponseWritten } from "./response-written.js";
 import { SseSink, type SseOptions } from "./server-sent-events.js";
+import { upgradeFields, type HandedOver, type Upgraded, type UpgradeOptions } from "./upgrade.js";
 
 /** What a response writes through: implemented by the connection. */
 export interface ResponseChannel {
@@ -44,6 +45,10 @@ export interface ResponseChannel {
   peerFinishedSignal(): AbortSignal;
   /** The response is over (any outcome); `mustClose` when the connection can't be reused. */
   finished(written: ResponseWritten, mustClose: boolean): void;
+  /** Whether the connection may be taken over now: what the client offered in Upgrade, or why not. */
+  upgradable(): { offered: string } | { refused: Error };
+  /** Writes the framed 101 head, stops serving HTTP on the connection and hands its stream over. */
+  takeOver(head: Uint8Array): Promise<HandedOver>;
 }
 
 /** A body a response can carry. */
@@ -259,6 +264,9 @@ export class ResponseWriter {
 
   /** A 1xx status announces another response; it can't be the one a handler sends. */
   #checkFinal(): void {
+    if (this.#status === 101) {
+      throw new RangeError("status 101 (Switching Protocols) can't be sent with send(): take the connection over with `await res.upgrade({ headers })`, which writes the 101 and hands you the connection");
+    }
     if (this.#status < 200) {
       throw new RangeError(`status ${this.#status} is interim (1xx): a handler's response needs a final status (200–999)`);
     }
@@ -286,6 +294,55 @@ export class ResponseWriter {
       }
       return this.#sendStreamed(body);
     } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Takes the connection over (RFC 9110 §7.8): writes a 101 (Switching Protocols) head
+   * framed by the core, with the headers set so far and `options.headers`, stops serving
+   * HTTP on the connection, and resolves with the raw stream and the bytes already read
+   * past the request head. Return `written` from the handler.
+   *
+   * Rejects with an {@link UpgradeError} (nothing written, the connection goes on) unless
+   * the request asked to upgrade (`Upgrade` with `Connection: upgrade`, HTTP/1.1), its body
+   * was read, nothing was sent yet, and the 101's `Upgrade` names a protocol the client
+   * offered; with a 503 Glitch while the server is closing. A handler that doesn't call it
+   * declines the upgrade: its response is an ordinary one and the connection goes on.
+   *
+   * ```ts
+   * const up = await res.upgrade({ headers: { Upgrade: "my-protocol" } });
+   * if (up.kind === "duplex") up.socket.pipe(up.socket);   // after up.head, echo
+   * return up.written;
+   * ```
+   */
+  upgrade(options: UpgradeOptions = {}): Promise<Upgraded> {
+    // A refused take-over leaves the writer as it was, for the ordinary response instead.
+    const saved = [...this.#headers];
+    try {
+      this.#checkOpen();
+      const allowed = this.#channel.upgradable();
+      if ("refused" in allowed) throw allowed.refused;
+      for (const [name, value] of Object.entries(options.headers ?? {})) this.setHeader(name, value);
+      const fields = upgradeFields(this.#headers, allowed.offered);
+      // (Fields keep their indices: a frame error names the header the handler set.)
+      const framed = this.#framedOrThrow(
+        this.#channel.core.frameHead({ status: 101, headers: fields, bodyLength: 0 }, { head: false, http10: false, close: false }, undefined),
+      );
+      this.#status = 101;
+      this.#started = true;
+      this.#settling = true;
+      this.#headBytes = framed.bytes.length;
+      this.#firstByteAt = performance.now();
+      return this.#channel.takeOver(framed.bytes).then(
+        (handed): Upgraded => ({ ...handed, written: this.#finish("complete", undefined, true) }),
+        (error: unknown) => {
+          this.#fail(error);
+          throw error;
+        },
+      );
+    } catch (error) {
+      if (!this.#started) this.#headers = saved;
       return Promise.reject(error);
     }
   }

@@ -30,6 +30,18 @@ export interface ServeOptions extends AcceptOptions {
   signal?: AbortSignal;
 }
 
+/** What {@link Server.close} did. */
+export interface ServerClosed {
+  /** Connections open when the close began. */
+  connections: number;
+  /** Of those, connections a handler had taken over (`res.upgrade()`: WebSockets…); their `signal` aborted. */
+  upgraded: number;
+  /** Connections still open at the grace deadline, destroyed then. */
+  destroyed: number;
+  /** Of the destroyed ones, taken-over connections. */
+  destroyedUpgraded: number;
+}
+
 /** A running server. */
 export interface Server {
   /** The port the server listens on: the one asked for, or the one picked for port 0. */
@@ -38,10 +50,11 @@ export interface Server {
   readonly url: string;
   /**
    * Stops accepting connections, closes idle ones at once, lets in-flight requests finish
-   * (their responses get `Connection: close`) and force-closes what is left after
-   * `graceMs` (default 5000).
+   * (their responses get `Connection: close`), tells taken-over connections (their
+   * `signal` aborts: a WebSocket closes with 1001) and force-closes what is left after
+   * `graceMs` (default 5000). Resolves with what it did; a second call gets the same.
    */
-  close(options?: { graceMs?: number }): Promise<void>;
+  close(options?: { graceMs?: number }): Promise<ServerClosed>;
 }
 
 /** Starts an HTTP/1.1 server; resolves once it listens. */
@@ -93,20 +106,29 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   const port = address.port;
   const urlHost = host.includes(":") ? `[${host}]` : host;
 
-  let closing: Promise<void> | undefined;
-  const close = ({ graceMs = 5000 }: { graceMs?: number } = {}): Promise<void> =>
+  let closing: Promise<ServerClosed> | undefined;
+  const close = ({ graceMs = 5000 }: { graceMs?: number } = {}): Promise<ServerClosed> =>
     (closing ??= (async () => {
+      const report: ServerClosed = { connections: connections.size, upgraded: 0, destroyed: 0, destroyedUpgraded: 0 };
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const c of connections) c.shutdown();
+      for (const c of connections) {
+        if (c.upgraded) report.upgraded++;
+        c.shutdown();
+      }
       const grace = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), graceMs).unref());
       const all = Promise.allSettled([...running]);
       if ((await Promise.race([all, grace])) === "timeout") {
-        for (const c of connections) c.destroy(new Error("the server closed before this request finished"));
+        for (const c of connections) {
+          report.destroyed++;
+          if (c.upgraded) report.destroyedUpgraded++;
+          c.destroy(new Error("the server closed before this request finished"));
+        }
         await Promise.allSettled([...running]);
       }
       // What is left never became a connection (a TLS handshake that didn't finish).
       for (const socket of sockets) socket.destroy();
       await stopped;
+      return report;
     })());
 
   if (options.signal) {

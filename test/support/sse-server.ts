@@ -40,5 +40,5 @@ export async function startEventServer(everyMs = 20): Promise<EventServer> {
     return events.close();
   };
   const server = await serve(handler, { port: 0 });
-  return { server, lastIds, close: () => server.close({ graceMs: 0 }) };
+  return { server, lastIds, close: async () => void (await server.close({ graceMs: 0 })) };
 }
