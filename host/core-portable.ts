@@ -1,7 +1,8 @@
 /**
  * `tophat/core/portable`: the protocol core's thin binding for any JavaScript runtime with
- * WebAssembly — browsers, workers, Deno, Bun, and Node too. It imports no `node:` module and
- * uses neither `Buffer` nor `process`; the core comes in as bytes or a compiled
+ * WebAssembly and TextEncoder — browsers and workers, other runtimes, and Node
+ * too (the test suite runs it in Chromium and Node). It imports no `node:` module and uses
+ * neither `Buffer` nor `process`; the core comes in as bytes or a compiled
  * `WebAssembly.Module`, however the host got it (`fetch`, a bundler's asset URL, a file).
  *
  * - {@link Core} runs `parseHead`, `decodeChunked`, `frameHead`, `frameMessage`,

@@ -4,10 +4,10 @@
  * the only code that knows the core's memory layouts; they are written out in
  * `wit/tophat.wit` and checked against jco's generated bindings by the test suite.
  *
- * It runs on any JavaScript runtime with WebAssembly, TextEncoder and TextDecoder (browsers,
- * Deno, Bun, workers, Node): nothing here, nor in what it imports, uses `node:` modules,
- * `Buffer` or `process`, and the core comes in as bytes or a compiled module. Node's entry
- * (`binding.ts`) extends it with loading from a file and Buffers for output.
+ * It runs on any JavaScript runtime with WebAssembly and TextEncoder (browsers, workers,
+ * Node; tested in Chromium and Node): nothing here, nor in what it imports, uses `node:`
+ * modules, `Buffer` or `process`, and the core comes in as bytes or a compiled module.
+ * Node's entry (`binding.ts`) extends it with loading from a file and Buffers for output.
  *
  * Why not jco's bindings on the hot path: jco ≥ 1.13 wraps every call in async-task
  * bookkeeping, measured at 3–8 µs per call where a direct call into the core export costs
