@@ -16,3 +16,4 @@ export * from "./conveniences/router/index.js";
 export * from "./conveniences/cors/index.js";
 export * from "./conveniences/identity/index.js";
 export * from "./conveniences/static/index.js";
+export * from "./conveniences/websocket/index.js";

@@ -72,6 +72,7 @@ export type HandedOver = Omit<UpgradedDuplex, "written"> | Omit<UpgradedStreams,
  * offer. Thrown (as a rejection) by {@link ResponseWriter.upgrade}; the connection is untouched.
  */
 export class UpgradeError extends Error {
+  /** `"UpgradeError"`. */
   override readonly name = "UpgradeError";
 }
 
