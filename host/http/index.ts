@@ -5,6 +5,7 @@
 export { Headers } from "./headers.js";
 export { Request } from "./request.js";
 export { ResponseWriter, type BodyStream, type ResponseBody } from "./response-writer.js";
+export type { BodyKind, BodyTransform, BodyTransformer, TransformHead, TransformOutput } from "./body-transform.js";
 export { ResponseWritten, type ResponseFacts, type ResponseOutcome } from "./response-written.js";
 export { UpgradeError, type Upgraded, type UpgradedDuplex, type UpgradedStreams, type UpgradeOptions } from "./upgrade.js";
 export { Glitch, orGlitch, ensure, type GlitchOptions } from "./glitch.js";

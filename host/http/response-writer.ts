@@ -5,6 +5,7 @@
  * @module
  */
 import type { Core, Field, FrameError, FramedHead, FramedMessage, RequestContext as FramingContext } from "../core/index.js";
+import { EditableHead, transformWhole, TransformPipeline, type BodyKind, type BodyTransformer } from "./body-transform.js";
 import { ClientClosedError } from "./http-error.js";
 import { mintResponseWritten, type ResponseOutcome, type ResponseWritten } from "./response-written.js";
 import { SseSink, type SseOptions } from "./server-sent-events.js";
@@ -60,6 +61,12 @@ export interface BodyStream {
   write(chunk: Uint8Array | string): Promise<void>;
   /** Ends the body (with trailer fields, when the body is chunked); resolves to what was written. */
   end(trailers?: Record<string, string>): Promise<ResponseWritten>;
+  /**
+   * Makes the body transforms (compression) hand over what they hold back, so the client
+   * sees everything written so far (server-sent events do this after every event);
+   * resolves when that went to the transport. Without transforms, nothing to do.
+   */
+  flush(): Promise<void>;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -99,6 +106,12 @@ export class ResponseWriter {
   #started = false;
   #settling = false;
   #written: ResponseWritten | undefined;
+  /** Registered body transformers; undefined (not empty) keeps the plain path free of them. */
+  #transformers: BodyTransformer[] | undefined;
+  /** The streamed body's transforms, once open. */
+  #pipeline: TransformPipeline | undefined;
+  /** `sse()` is starting the stream: its writes are events, each flushed. */
+  #events = false;
 
   /** @internal Writers are made by the connection. */
   constructor(channel: ResponseChannel) {
@@ -226,6 +239,65 @@ export class ResponseWriter {
     return this.setBody(text);
   }
 
+  /**
+   * Registers a body transform (compression, an ETag from the bytes…). `transformer` is
+   * called once, when the head is about to be framed, with the head as it then is (status,
+   * editable fields, the kind of body and its length when known); it returns `undefined`
+   * to leave the body alone, or a {@link BodyTransform} that maps a whole body or the
+   * chunks of a stream. Transforms run in registration order: the body the handler sets
+   * goes through the first registered, then the next, and the last one's output goes on
+   * the wire, so middleware that registers before calling `next` sees the bytes after the
+   * transforms registered further in. `written.bodyBytes` and `bytesWritten` count the
+   * wire bytes (after the transforms). Without a transform the writer works as if this
+   * method did not exist.
+   *
+   * ```ts
+   * const etag: Middleware = (next) => async (req, res) => {
+   *   res.transformBody((head) => head.kind !== "whole" || head.status !== 200 ? undefined : {
+   *     whole(body, head) {
+   *       head.setHeader("ETag", `"${createHash("sha1").update(body).digest("base64url")}"`);
+   *       return body;
+   *     },
+   *   });
+   *   return next(req, res);
+   * };
+   * ```
+   */
+  transformBody(transformer: BodyTransformer): this {
+    this.#checkOpen();
+    (this.#transformers ??= []).push(transformer);
+    return this;
+  }
+
+  /** The head transformers see; they edit it in place of the writer's own fields. */
+  #editableHead(kind: BodyKind, length: number | undefined): EditableHead {
+    // A copy: a transformer that throws halfway leaves the writer's fields as they were.
+    return new EditableHead([...this.#headers], this.#status, kind, this.#channel.framingContext().head, length);
+  }
+
+  /** A whole body through the transforms, then sent as `send()` sends it. */
+  async #sendTransformed(body: string | Uint8Array, transformers: BodyTransformer[]): Promise<ResponseWritten> {
+    // The head is the transforms' now: the handler can't change it, nor send twice.
+    this.#started = true;
+    const head = this.#editableHead("whole", undefined);
+    let bytes: Uint8Array;
+    try {
+      bytes = await transformWhole(transformers, head, typeof body === "string" ? Buffer.from(body) : body);
+      this.#headers = head.fields;
+      this.#status = head.status;
+      if (bytes.length <= COALESCE_LIMIT) {
+        const message = this.#frameMessage(bytes);
+        return await this.#writeMessage(message);
+      }
+      const framed = this.#frame(bytes.length);
+      return await this.#writeLarge(framed, bytes);
+    } catch (error) {
+      // Nothing was written: the connection can still answer (a 500) if the handler rethrows.
+      if (this.#written === undefined && this.#headBytes === 0) this.#started = false;
+      return this.#fail(error);
+    }
+  }
+
   /** Sets the status and sends (with the body set so far, if any). */
   sendCode(code: number): Promise<ResponseWritten> {
     return this.setStatus(code).send();
@@ -281,6 +353,10 @@ export class ResponseWriter {
       this.#checkFinal();
       this.#settling = true;
       const body = this.#body;
+      const transformers = this.#transformers;
+      if (transformers !== undefined && (body === undefined || typeof body === "string" || body instanceof Uint8Array)) {
+        return this.#sendTransformed(body ?? EMPTY, transformers);
+      }
       if (body === undefined || ((typeof body === "string" || body instanceof Uint8Array) && body.length <= COALESCE_LIMIT)) {
         const message = this.#frameMessage(body ?? EMPTY);
         this.#started = true;
@@ -380,6 +456,7 @@ export class ResponseWriter {
   stream(): BodyStream {
     this.#checkOpen();
     this.#checkFinal();
+    const pipeline = this.#transformers === undefined ? undefined : this.#openPipeline();
     const framed = this.#frame(undefined);
     this.#started = true;
     this.#framed = framed;
@@ -392,15 +469,41 @@ export class ResponseWriter {
     return {
       write: (chunk) => {
         if (ended) return Promise.reject(new Error("write() after end()"));
-        return this.#writeChunk(typeof chunk === "string" ? utf8.encode(chunk) : chunk);
+        const bytes = typeof chunk === "string" ? utf8.encode(chunk) : chunk;
+        return pipeline === undefined ? this.#writeChunk(bytes) : pipeline.write(bytes);
       },
       end: (trailers) => {
         if (ended) return Promise.reject(new Error("end() was already called"));
         ended = true;
         this.#settling = true;
-        return this.#end(trailers);
+        if (pipeline === undefined) return this.#end(trailers);
+        // A transform that fails at the end fails the response, as a failed write does.
+        return pipeline.end().then(
+          () => this.#end(trailers),
+          (error: unknown) => {
+            this.#failure ??= error instanceof Error ? error : new Error(String(error));
+            return this.#end(trailers);
+          },
+        );
+      },
+      flush: () => {
+        if (ended) return Promise.reject(new Error("flush() after end()"));
+        return pipeline === undefined ? Promise.resolve() : pipeline.flush();
       },
     };
+  }
+
+  /** Opens the streamed body's transforms (before the head is framed: they may edit it). */
+  #openPipeline(): TransformPipeline | undefined {
+    const declared = this.getHeader("content-length");
+    const length = declared !== undefined && /^\d{1,15}$/.test(declared) ? Number(declared) : undefined;
+    const head = this.#editableHead(this.#events ? "events" : "stream", length);
+    // On a throw the writer keeps its own fields: nothing was framed.
+    const pipeline = TransformPipeline.open(this.#transformers ?? [], head, (chunk) => this.#writeChunk(chunk));
+    this.#headers = head.fields;
+    this.#status = head.status;
+    this.#pipeline = pipeline;
+    return pipeline;
   }
 
   /**
@@ -417,6 +520,7 @@ export class ResponseWriter {
    */
   sse(options: SseOptions = {}): SseSink {
     this.setHeader("Content-Type", "text/event-stream; charset=utf-8").setHeader("Cache-Control", "no-cache");
+    this.#events = true;
     return new SseSink(this.stream(), this.#channel.signal(), this.#channel.peerFinishedSignal(), options);
   }
 
@@ -563,6 +667,8 @@ export class ResponseWriter {
       error,
     });
     this.#written = written;
+    // A response that failed: the transforms release what they hold (zlib's memory).
+    if (outcome !== "complete") this.#pipeline?.abort(error ?? new Error(`the response ended with outcome ${outcome}`));
     // A head that closes the connection already told the channel (closeAfter, when framed).
     channel.finished(written, mustClose || outcome !== "complete");
     return written;
