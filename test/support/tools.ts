@@ -64,6 +64,11 @@ export const TOOLS = {
     install: "apt-get install -y make",
     present: () => runs("make", ["--version"]),
   },
+  go: {
+    what: "Go with cgo (the go command)",
+    install: "apt-get install -y golang-go",
+    present: () => runs("go", ["version"]),
+  },
 } as const;
 
 export type ToolName = keyof typeof TOOLS;

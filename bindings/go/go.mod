@@ -1,0 +1,3 @@
+module tophat.local/core
+
+go 1.19
