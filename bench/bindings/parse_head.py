@@ -1,0 +1,56 @@
+"""Per-call cost of parse_head through the Python binding (wasmtime's component API) and
+of Python's own head parsing (http.client.parse_headers over the request line split by
+hand, as http.server does), on the request heads in the files named on the command line.
+Prints one JSON line per request and parser. Run by bench/core-bindings.js; a benchmark,
+not a test."""
+import http.client
+import io
+import json
+import statistics
+import sys
+import time
+
+from tophat_core import Complete, Core, DEFAULT_LIMITS
+
+
+def python_http(data: bytes) -> int:
+    """What http.server does with a head: split the request line, parse the fields."""
+    fp = io.BytesIO(data)
+    method, target, version = fp.readline().split(b" ", 2)
+    headers = http.client.parse_headers(fp)
+    return len(method) + len(headers)
+
+
+def timed(fn, data: bytes) -> float:
+    n = 10
+    while True:
+        t0 = time.perf_counter_ns()
+        for _ in range(n):
+            fn(data)
+        dt = time.perf_counter_ns() - t0
+        if dt > 30_000_000:
+            n = max(1, int(n * 300_000_000 / dt))
+            break
+        n *= 4
+    samples = []
+    for _ in range(5):
+        t0 = time.perf_counter_ns()
+        for _ in range(n):
+            fn(data)
+        samples.append((time.perf_counter_ns() - t0) / n)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    core = Core()
+    for name in sys.argv[1:]:
+        with open(name, "rb") as f:
+            data = f.read()
+        if not isinstance(core.parse_head(data, DEFAULT_LIMITS), Complete):
+            raise SystemExit(f"{name}: not a complete head")
+        for parser, fn in (("python binding (wasmtime)", lambda d: core.parse_head(d, DEFAULT_LIMITS)), ("http.client.parse_headers", python_http)):
+            print(json.dumps({"file": name, "parser": parser, "ns": timed(fn, data)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
