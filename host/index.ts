@@ -17,3 +17,4 @@ export * from "./conveniences/cors/index.js";
 export * from "./conveniences/identity/index.js";
 export * from "./conveniences/static/index.js";
 export * from "./conveniences/websocket/index.js";
+export * from "./conveniences/compress/index.js";
