@@ -7,6 +7,7 @@ import type { IncomingMessage } from "node:http";
 import { WebSocketServer, type PerMessageDeflateOptions, type WebSocket } from "ws";
 import type { Handler } from "../../connection/handler-run.js";
 import { Glitch } from "../../http/glitch.js";
+import { ClientClosedError } from "../../http/http-error.js";
 import type { Request } from "../../http/request.js";
 import type { ResponseWritten } from "../../http/response-written.js";
 import { WebSocketBridge } from "./bridge.js";
@@ -101,6 +102,8 @@ export function websocket(onSocket: WebSocketHandler, options: WebSocketOptions 
       up = await res.upgrade({ headers: bridge.handshakeHeaders() });
     } catch (error) {
       socket.terminate();
+      // The client left while the 101 was written: nothing failed, and the report says so.
+      if (error instanceof ClientClosedError && res.written) return res.written;
       throw error;
     }
     // A protocol error (a frame over maxPayload, bad UTF-8, an unmasked frame) is the
