@@ -243,7 +243,7 @@ static inline void th_decode_free(th_decode *d) {
 /* `reason`/`date` NULL for none; `has_length` selects `body-length: some(body_length)`. */
 static inline void th_frame_head(uint16_t status, const char *reason, const th_field *fields,
                           uint32_t count, int has_length, uint64_t body_length, int head,
-                          int http10, int close, const char *date, th_frame *out) {
+                          int http10, int close, int connect, const char *date, th_frame *out) {
   static const char call[] = "frame-head";
   memset(out, 0, sizeof *out);
   /* list<field>: 16-byte records (name ptr, len, value ptr, len) pointing at strings. */
@@ -258,7 +258,7 @@ static inline void th_frame_head(uint16_t status, const char *reason, const th_f
   uint32_t rp = th_put(call, reason, rl, 1), dp = th_put(call, date, dl, 1), ret = 0;
   TH_GUARDED(call, ret = X_FRAME_HEAD(&th_instance, status, reason != NULL, rp, rl, list, count,
                                       has_length != 0, has_length ? body_length : 0, head != 0,
-                                      http10 != 0, close != 0, date != NULL, dp, dl));
+                                      http10 != 0, close != 0, connect != 0, date != NULL, dp, dl));
   out->tag = rd_disc(ret, 2, call);
   if (out->tag == 0) { /* framed-head at ret + 8 */
     uint32_t p = rd32(ret + 8);

@@ -85,13 +85,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     count++;
   }
 
-  int has_length = (flags & 2) != 0, head = (flags & 4) != 0, http10 = (flags & 8) != 0, close = (flags & 16) != 0;
+  int has_length = (flags & 2) != 0, head = (flags & 4) != 0, http10 = (flags & 8) != 0, close = (flags & 16) != 0, connect = (flags & 32) != 0;
   th_frame f, g;
-  th_frame_head(status, reason, fields, count, has_length, length, head, http10, close, date, &f);
+  th_frame_head(status, reason, fields, count, has_length, length, head, http10, close, connect, date, &f);
   if (f.tag == 0) check_head(&f, status, has_length, length, head);
   else if (f.has_index && f.header_index >= count) violated("a header-index beyond the fields");
 
-  th_frame_head(status, reason, fields, count, has_length, length, head, http10, close, date, &g);
+  th_frame_head(status, reason, fields, count, has_length, length, head, http10, close, connect, date, &g);
   if (f.tag != g.tag || f.len != g.len || (f.tag == 0 && memcmp(f.bytes, g.bytes, f.len) != 0) ||
       f.body != g.body || f.content_length != g.content_length || f.close != g.close ||
       f.error_reason != g.error_reason || f.has_index != g.has_index || f.header_index != g.header_index)

@@ -191,7 +191,7 @@ export function frameHead(
   status: u32, hasReason: bool, reasonPtr: usize, reasonLen: usize,
   fields: usize, count: usize,
   hasLength: bool, bodyLength: u64,
-  isHead: bool, http10: bool, closeWanted: bool,
+  isHead: bool, http10: bool, closeWanted: bool, connect: bool,
   hasDate: bool, datePtr: usize, dateLen: usize,
 ): usize {
   if (status < 100 || status > 999) return frameError(BAD_STATUS, NO_INDEX);
@@ -239,12 +239,23 @@ export function frameHead(
   let addChunked = false;
   let close = closeWanted || userClose;
 
-  if (status == 205) {
+  // A 2xx to CONNECT opens a tunnel (RFC 9110 §9.3.6): no framing fields, no body, and
+  // after it the connection carries the tunnel's bytes, not HTTP.
+  const tunnel = connect && status >= 200 && status < 300;
+  if (tunnel) {
+    if (lengthIndex >= 0) return frameError(BODY_NOT_ALLOWED, lengthIndex);
+    if (encodingIndex >= 0) return frameError(BODY_NOT_ALLOWED, encodingIndex);
+    if (hasLength && bodyLength > 0) return frameError(BODY_NOT_ALLOWED, NO_INDEX);
+  }
+
+  if (status == 205 && !tunnel) {
     // 205 has no content (RFC 9110 §15.3.6); it is framed as an empty known-length body.
     if (!hasLength || bodyLength > 0) return frameError(BODY_NOT_ALLOWED, NO_INDEX);
     if (encodingIndex >= 0) return frameError(BODY_NOT_ALLOWED, encodingIndex);
   }
-  if (noBody) {
+  if (tunnel) {
+    close = false;
+  } else if (noBody) {
     if (!hasLength || bodyLength > 0) return frameError(BODY_NOT_ALLOWED, NO_INDEX);
     if (encodingIndex >= 0) return frameError(BODY_NOT_ALLOWED, encodingIndex);
     // A 304 may announce the selected representation's length (RFC 9110 §8.6).
@@ -277,7 +288,7 @@ export function frameHead(
   if (interim) close = false;
   const addClose = close && !userClose;
   const dropKeepAlive = close && userKeepAlive;
-  const addKeepAlive = !close && http10 && !interim && !userKeepAlive;
+  const addKeepAlive = !close && http10 && !interim && !tunnel && !userKeepAlive;
   const addDate = hasDate && !userDate && !interim;
 
   const phrase = hasReason ? "" : defaultReason(status);

@@ -45,12 +45,12 @@ export function post_decode(_ret: u32): void {
 export function frame_head(
   status: u32, hasReason: u32, reasonPtr: u32, reasonLen: u32,
   fieldsPtr: u32, fieldsLen: u32, hasLength: u32, bodyLength: u64,
-  isHead: u32, http10: u32, close: u32,
+  isHead: u32, http10: u32, close: u32, connect: u32,
   hasDate: u32, datePtr: u32, dateLen: u32,
 ): u32 {
   return <u32>frameHead(
     status, hasReason != 0, reasonPtr, reasonLen, fieldsPtr, fieldsLen, hasLength != 0, bodyLength,
-    isHead != 0, http10 != 0, close != 0, hasDate != 0, datePtr, dateLen,
+    isHead != 0, http10 != 0, close != 0, connect != 0, hasDate != 0, datePtr, dateLen,
   );
 }
 

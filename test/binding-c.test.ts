@@ -148,7 +148,7 @@ function streamCalls(core: Core, id: string, raw: Uint8Array): Call[] {
 function frameCall(core: Core, what: string, response: ResponseHead, request: RequestContext, date?: string): Call {
   const opt = (v: string | undefined) => (v === undefined ? "-" : hex(v));
   const length = response.bodyLength === undefined ? "-" : BigInt(response.bodyLength).toString();
-  const flags = `${request.head ? 1 : 0} ${request.http10 ? 1 : 0} ${request.close ? 1 : 0}`;
+  const flags = `${request.head ? 1 : 0} ${request.http10 ? 1 : 0} ${request.close ? 1 : 0} ${request.connect === true ? 1 : 0}`;
   const line = `frame ${response.status} ${opt(response.reason)} ${length} ${flags} ${opt(date)} ${fieldArgs(response.headers)}`;
   return { what, line, expected: normalizeFrame(core.frameHead(response, request, date)) };
 }
@@ -163,6 +163,8 @@ function framerCalls(core: Core): Call[] {
     ["1.0", { head: false, http10: true, close: false }],
     ["close", { head: false, http10: false, close: true }],
     ["1.0 HEAD close", { head: true, http10: true, close: true }],
+    ["CONNECT", { head: false, http10: false, close: false, connect: true }],
+    ["CONNECT, 1.0 close", { head: false, http10: true, close: true, connect: true }],
   ];
   const responses: [string, ResponseHead][] = [
     ["200 known", { status: 200, headers: [CT], bodyLength: 5 }],
@@ -302,7 +304,7 @@ describe.skipIf(missing)("a trap in the core", () => {
         parseLine("GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
         parseLine("TRAP / HTTP/1.1\r\nHost: a\r\n\r\n"),
         parseLine("GET /next HTTP/1.1\r\nHost: a\r\n\r\n"),
-        `frame 204 - 0 0 0 0 - 0`,
+        `frame 204 - 0 0 0 0 0 - 0`,
         parseLine("TRAP / HTTP/1.1\r\nHost: a\r\n\r\n"),
         `decode size-line 0 0 0 ${limitsArgs(DEFAULT_LIMITS)} ${hex("3\r\nabc\r\n0\r\n\r\n")}`,
       ].join("\n") + "\n",

@@ -957,3 +957,33 @@ describe("real clients accept the framed bytes", () => {
     }
   });
 });
+
+describe("CONNECT (request-context.connect): a 2xx opens a tunnel (RFC 9110 §9.3.6)", () => {
+  const CONNECT: RequestContext = { head: false, http10: false, close: false, connect: true };
+
+  it("frames a 2xx with no Content-Length, Transfer-Encoding or Connection field, mode none, not closing", () => {
+    for (const bodyLength of [undefined, 0]) {
+      const f = framed({ status: 200, headers: [h("Via", "1.1 proxy")], bodyLength }, CONNECT, DATE);
+      expect(latin1(f.bytes)).toBe(`HTTP/1.1 200 OK\r\nDate: ${DATE}\r\nVia: 1.1 proxy\r\n\r\n`);
+      expect(f.body).toBe("none");
+      expect(f.close).toBe(false);
+    }
+    // Even when the request asked to close, or came over HTTP/1.0: the tunnel takes over.
+    for (const ctx of [{ ...CONNECT, close: true }, { ...CONNECT, http10: true }]) {
+      const f = framed({ status: 204, headers: [], bodyLength: 0 }, ctx);
+      expect(latin1(f.bytes)).toBe("HTTP/1.1 204 No Content\r\n\r\n");
+      expect(f.close).toBe(false);
+    }
+  });
+
+  it("refuses framing fields or a body on a tunnel's 2xx as body-not-allowed", () => {
+    expect(refused({ status: 200, headers: [h("A", "1"), h("Content-Length", "0")] }, CONNECT)).toEqual({ reason: "body-not-allowed", headerIndex: 1 });
+    expect(refused({ status: 200, headers: [h("Transfer-Encoding", "chunked")] }, CONNECT)).toEqual({ reason: "body-not-allowed", headerIndex: 0 });
+    expect(refused({ status: 200, headers: [], bodyLength: 1 }, CONNECT)).toEqual({ reason: "body-not-allowed", headerIndex: undefined });
+  });
+
+  it("frames other statuses to CONNECT as for any request", () => {
+    expect(wire({ status: 407, headers: [h("Proxy-Authenticate", "Basic")], bodyLength: 0 }, CONNECT)).toBe("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\n\r\n");
+    expect(framed({ status: 502, headers: [], bodyLength: 3 }, { ...CONNECT, close: true }).close).toBe(true);
+  });
+});

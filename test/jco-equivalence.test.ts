@@ -229,6 +229,10 @@ describe("jco bindings and the thin binding agree", () => {
     const h = (...pairs: [string, string][]): Field[] => pairs.map(([name, value]) => ({ name, value }));
     const cases: [string, ResponseHead, RequestContext, string | undefined][] = [
       ["200 known length", { status: 200, headers: h(["Content-Type", "text/plain"]), bodyLength: 5 }, ctx(), date],
+      ["CONNECT 200: a tunnel", { status: 200, headers: h(["Via", "1.1 tophat"]) }, { head: false, http10: false, close: true, connect: true }, date],
+      ["CONNECT 200 with Content-Length", { status: 200, headers: h(["Content-Length", "0"]) }, { head: false, http10: false, close: false, connect: true }, date],
+      ["CONNECT 200 with a body length", { status: 200, headers: [], bodyLength: 3 }, { head: false, http10: false, close: false, connect: true }, date],
+      ["CONNECT 403", { status: 403, headers: [], bodyLength: 0 }, { head: false, http10: false, close: false, connect: true }, date],
       ["200 streamed, HTTP/1.1", { status: 200, headers: [] }, ctx(), date],
       ["200 streamed, HTTP/1.0", { status: 200, headers: [] }, ctx(false, true), date],
       ["200 known length, HTTP/1.0", { status: 200, headers: [], bodyLength: 3 }, ctx(false, true), undefined],

@@ -419,7 +419,7 @@ th_result th_frame_head(th_core *core, const th_response_head *response, const t
   uint32_t ret = X_FRAME_HEAD(&core->inst, response->status, response->reason != NULL, reason, reason_len, list,
                               (uint32_t)response->header_count, response->has_body_length,
                               response->has_body_length ? response->body_length : 0, request->head,
-                              request->http10, request->close, date != NULL, dptr, dlen);
+                              request->http10, request->close, request->connect, date != NULL, dptr, dlen);
   th_result result = TH_OK;
   if (rd_case(core, ret, 2) == 0) { /* head(framed-head) at ret + 8 */
     out->body = (th_body_mode)rd_case(core, ret + 16, (uint8_t)COUNT(mode_names));

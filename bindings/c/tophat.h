@@ -327,6 +327,8 @@ typedef struct th_request_context {
   bool http10;
   /** The connection will close after this response. */
   bool close;
+  /** The request was CONNECT: a 2xx opens a tunnel (no framing fields, mode none, no close). */
+  bool connect;
 } th_request_context;
 
 /** The response to frame. */

@@ -367,7 +367,9 @@ type ResponseHead struct {
 }
 
 // RequestContext is what the framer needs to know about the request being answered.
-type RequestContext struct{ Head, HTTP10, Close bool }
+// Connect: the request was CONNECT, and a 2xx opens a tunnel (no framing fields, mode
+// none, Close false).
+type RequestContext struct{ Head, HTTP10, Close, Connect bool }
 
 // BodyMode says how to write the body after a framed head.
 type BodyMode int
@@ -479,7 +481,7 @@ func (c *Core) FrameHead(resp ResponseHead, req RequestContext, date string) (Fr
 	if date != "" {
 		datePtr = (*C.char)(unsafe.Add(strs, len(extra)-len(date)))
 	}
-	ctx := C.th_request_context{head: C.bool(req.Head), http10: C.bool(req.HTTP10), close: C.bool(req.Close)}
+	ctx := C.th_request_context{head: C.bool(req.Head), http10: C.bool(req.HTTP10), close: C.bool(req.Close), connect: C.bool(req.Connect)}
 	r := C.th_frame_head(c.c, &rh, &ctx, datePtr, C.size_t(len(date)), c.framed)
 	switch r {
 	case C.TH_OK:

@@ -48,9 +48,10 @@ type expected struct {
 			BodyLength *float64    `json:"bodyLength"`
 		} `json:"response"`
 		Context struct {
-			Head   bool `json:"head"`
-			HTTP10 bool `json:"http10"`
-			Close  bool `json:"close"`
+			Head    bool `json:"head"`
+			HTTP10  bool `json:"http10"`
+			Close   bool `json:"close"`
+			Connect bool `json:"connect"`
 		} `json:"context"`
 		Date     *string         `json:"date"`
 		Expected json.RawMessage `json:"expected"`
@@ -255,7 +256,7 @@ func TestSameOutcomesAsTheThinBinding(t *testing.T) {
 		if c.Date != nil {
 			date = *c.Date
 		}
-		head, ferr, err := core.FrameHead(r, RequestContext{Head: c.Context.Head, HTTP10: c.Context.HTTP10, Close: c.Context.Close}, date)
+		head, ferr, err := core.FrameHead(r, RequestContext{Head: c.Context.Head, HTTP10: c.Context.HTTP10, Close: c.Context.Close, Connect: c.Context.Connect}, date)
 		if err != nil {
 			t.Fatalf("%s: %v", c.What, err)
 		}

@@ -57,7 +57,7 @@ interface CoreExports {
   postDecode(ret: number): void;
   frameHead(
     status: number, hasReason: number, reasonPtr: number, reasonLen: number, fieldsPtr: number, fieldsLen: number,
-    hasLength: number, bodyLength: bigint, head: number, http10: number, close: number,
+    hasLength: number, bodyLength: bigint, head: number, http10: number, close: number, connect: number,
     hasDate: number, datePtr: number, dateLen: number,
   ): number;
   postFrameHead(ret: number): void;
@@ -129,6 +129,7 @@ interface FrameMemo {
   head: boolean;
   http10: boolean;
   close: boolean;
+  connect: boolean;
   date: string | undefined;
   /** The memo's own head, never handed out (callers get copies of its bytes). */
   framed: FramedHead;
@@ -168,6 +169,7 @@ function frameMemo(response: ResponseHead, request: RequestContext, date: string
     head: request.head,
     http10: request.http10,
     close: request.close,
+    connect: request.connect === true,
     date,
     framed,
   };
@@ -175,7 +177,7 @@ function frameMemo(response: ResponseHead, request: RequestContext, date: string
 
 function sameFrameInputs(m: FrameMemo, response: ResponseHead, request: RequestContext, date: string | undefined): boolean {
   if (m.status !== response.status || m.bodyLength !== response.bodyLength || m.reason !== response.reason || m.date !== date) return false;
-  if (m.head !== request.head || m.http10 !== request.http10 || m.close !== request.close) return false;
+  if (m.head !== request.head || m.http10 !== request.http10 || m.close !== request.close || m.connect !== (request.connect === true)) return false;
   const headers = response.headers;
   if (headers.length * 2 !== m.fields.length) return false;
   for (let i = 0; i < headers.length; i++) {
@@ -578,7 +580,7 @@ export class Core {
       ret = x.frameHead(
         response.status, reason === undefined ? 0 : 1, reasonPtr, reasonLen,
         list, response.headers.length, hasLength ? 1 : 0, hasLength ? BigInt(response.bodyLength!) : 0n,
-        request.head ? 1 : 0, request.http10 ? 1 : 0, request.close ? 1 : 0,
+        request.head ? 1 : 0, request.http10 ? 1 : 0, request.close ? 1 : 0, request.connect === true ? 1 : 0,
         date === undefined ? 0 : 1, datePtr, dateLen,
       );
     } catch (error) {

@@ -240,6 +240,12 @@ export interface RequestContext {
   http10: boolean;
   /** The connection closes after this response (the client asked, the server is shutting down, or the request could not be read to its end). */
   close: boolean;
+  /**
+   * The request was CONNECT (default false): a 2xx response opens a tunnel, framed with no
+   * Content-Length, Transfer-Encoding or Connection field, body mode `none` and `close`
+   * false (RFC 9110 §9.3.6; `connect` in the WIT's `request-context`).
+   */
+  connect?: boolean;
 }
 
 /** A response to frame. */

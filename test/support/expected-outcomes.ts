@@ -188,6 +188,7 @@ export function expectedOutcomes(): ExpectedOutcomes {
 
   const date = "Sun, 06 Nov 1994 08:49:37 GMT";
   const ctx = (head = false, http10 = false, close = false): RequestContext => ({ head, http10, close });
+  const connect = (http10 = false, close = false): RequestContext => ({ head: false, http10, close, connect: true });
   const h = (...pairs: [string, string][]): [string, string][] => pairs;
   const responses: [string, number, string | null, [string, string][], number | null, RequestContext, string | null][] = [
     ["200 known length", 200, null, h(["Content-Type", "text/plain"]), 5, ctx(), date],
@@ -224,6 +225,13 @@ export function expectedOutcomes(): ExpectedOutcomes {
     ["204 with body", 204, null, [], 3, ctx(), date],
     ["204 with Content-Length", 204, null, h(["Content-Length", "0"]), null, ctx(), date],
     ["100 with Transfer-Encoding", 100, null, h(["Transfer-Encoding", "chunked"]), null, ctx(), date],
+    ["CONNECT 200: a tunnel", 200, null, h(["Via", "1.1 tophat"]), null, connect(), date],
+    ["CONNECT 200 with length 0", 200, "Connection Established", [], 0, connect(), date],
+    ["CONNECT 200 to HTTP/1.0 asking to close", 200, null, [], null, connect(true, true), date],
+    ["CONNECT 200 with a body length", 200, null, [], 5, connect(), date],
+    ["CONNECT 200 with Content-Length", 200, null, h(["Content-Length", "0"]), null, connect(), date],
+    ["CONNECT 200 with Transfer-Encoding", 200, null, h(["Transfer-Encoding", "chunked"]), null, connect(), date],
+    ["CONNECT 407: framed as usual", 407, null, h(["Proxy-Authenticate", "Basic"]), 0, connect(), date],
   ];
   const frames: FrameCase[] = responses.map(([what, status, reason, headers, bodyLength, context, d]) => {
     const response: ResponseHead = { status, headers: headers.map(([name, value]): Field => ({ name, value })) };

@@ -164,7 +164,7 @@ def main() -> int:
             "body-length": c.get("bodyLength"),
         })
         ctx = c.get("context", {})
-        request = record({"head": bool(ctx.get("head")), "http10": bool(ctx.get("http10")), "close": bool(ctx.get("close"))})
+        request = record({"head": bool(ctx.get("head")), "http10": bool(ctx.get("http10")), "close": bool(ctx.get("close")), "connect": bool(ctx.get("connect"))})
         tag, p = tagged(call(frame_head, response, request, c.get("date")), {})
         if tag == "head":
             frames.append({

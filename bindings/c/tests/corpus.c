@@ -243,6 +243,7 @@ static void frame(th_core *core, th_framed_head *r) {
   ctx.head = number() != 0;
   ctx.http10 = number() != 0;
   ctx.close = number() != 0;
+  ctx.connect = number() != 0;
   char *date = NULL;
   size_t date_len = 0;
   t = token();

@@ -186,7 +186,7 @@ def test_frame_head(expected: Json, core: Core) -> None:
         r = c["response"]
         response = ResponseHead(r["status"], [Field(n, v) for n, v in r["headers"]], r["bodyLength"], r["reason"])
         q = c["context"]
-        got = n_frame(core.frame_head(response, RequestContext(q["head"], q["http10"], q["close"]), c["date"]))
+        got = n_frame(core.frame_head(response, RequestContext(q["head"], q["http10"], q["close"], q.get("connect", False)), c["date"]))
         tags.add(got["tag"] + ":" + (got["val"]["body"] if got["tag"] == "head" else got["val"]["reason"]))
         if got != c["expected"]:
             bad.append((c["what"], got, c["expected"]))

@@ -298,7 +298,7 @@ class Core:
     def frame_head(self, response: ResponseHead, request: RequestContext = RequestContext(), date: Optional[str] = None) -> FrameOutcome:
         """Frames a response head (``framer.frame-head``); ``date`` is an IMF-fixdate the host caches."""
         r = _record(status=response.status, reason=response.reason, headers=_fields(response.headers), body_length=response.body_length)
-        q = _record(head=request.head, http10=request.http10, close=request.close)
+        q = _record(head=request.head, http10=request.http10, close=request.close, connect=request.connect)
         return _lift_frame(self._call("frame-head", self._frame_head, r, q, date))
 
     def chunk_size_line(self, size: int) -> bytes:

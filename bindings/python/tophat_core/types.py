@@ -266,6 +266,9 @@ class RequestContext:
     http10: bool = False
     #: The connection closes after this response.
     close: bool = False
+    #: The request was CONNECT: a 2xx opens a tunnel (no framing fields, body mode none,
+    #: close False; RFC 9110 §9.3.6).
+    connect: bool = False
 
 
 @dataclass(frozen=True)
