@@ -1,5 +1,6 @@
 // examples/static-site.js, started as the README says: the page and its stylesheet, a
-// revalidation, a range, the directory redirect, and refusals.
+// revalidation, a range, the directory redirect, refusals, and compression.
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startExample, type RunningExample } from "./support/example-process.js";
 
@@ -35,5 +36,18 @@ describe("examples/static-site.js", () => {
     expect((await fetch(`${app.base}/nope.txt`)).status).toBe(404);
     expect((await fetch(`${app.base}/%2e%2e/static-site.js`)).status).toBe(404);
     expect((await fetch(`${app.base}/style.css`, { method: "POST" })).status).toBe(405);
+  });
+
+  it("compresses a file over 1 KiB for a client that accepts it (Node's fetch decodes), not a range, and not for a client that doesn't", async () => {
+    const plain = readFileSync(new URL("../examples/static-site/public/planets.json", import.meta.url), "utf8");
+    for (const coding of ["br", "gzip"]) {
+      const r = await fetch(`${app.base}/planets.json`, { headers: { "Accept-Encoding": coding } });
+      expect([r.status, r.headers.get("content-encoding"), r.headers.get("vary"), r.headers.get("content-type")]).toEqual([200, coding, "Accept-Encoding", "application/json; charset=utf-8"]);
+      expect(await r.text()).toBe(plain);
+    }
+    const identity = await fetch(`${app.base}/planets.json`, { headers: { "Accept-Encoding": "identity" } });
+    expect([identity.headers.get("content-encoding"), identity.headers.get("content-length")]).toEqual([null, String(Buffer.byteLength(plain))]);
+    const range = await fetch(`${app.base}/planets.json`, { headers: { "Accept-Encoding": "br", Range: "bytes=0-1" } });
+    expect([range.status, range.headers.get("content-encoding"), await range.text()]).toEqual([206, null, plain.slice(0, 2)]);
   });
 });
