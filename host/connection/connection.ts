@@ -340,9 +340,8 @@ export class Connection {
     ex.req = new Request(bytes, head, body, ex);
     const req = ex.req;
     this.#exchange = ex;
-    // A tunnel can't be framed yet (a 2xx without Content-Length after which nothing is
-    // parsed): CONNECT is refused before any handler sees it.
-    if (req.method === "CONNECT") {
+    // Unless the server offers tunnels, CONNECT is refused before any handler sees it.
+    if (req.method === "CONNECT" && !o.acceptConnect) {
       ex.mustClose = true;
       return this.#sendError(new Glitch(501, "CONNECT is not supported by this server"), ex).then(() => false);
     }

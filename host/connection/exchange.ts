@@ -36,7 +36,7 @@ export interface ConnectionPort {
   /** The response is over: report it (onResponse). */
   responded(ex: Exchange, written: ResponseWritten): void;
   /** Whether `ex` may take the connection over: the client's Upgrade offer, or why not. */
-  upgradable(ex: Exchange): { offered: string } | { refused: Error };
+  upgradable(ex: Exchange): { offered: string; tunnel: boolean } | { refused: Error };
   /** Writes `head` (a framed 101) and hands the connection's stream over. */
   takeOver(ex: Exchange, head: Uint8Array): Promise<HandedOver>;
 }
@@ -146,7 +146,13 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
       head: this.req?.method === "HEAD",
       http10: this.head?.version === "http10",
       close: this.mustClose,
+      connect: this.isConnect,
     };
+  }
+
+  /** The request is CONNECT (a 2xx to it is a tunnel, opened only by a take-over). */
+  get isConnect(): boolean {
+    return this.req?.method === "CONNECT";
   }
 
   date(): string {
@@ -178,7 +184,7 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
     this.#port.responded(this, written);
   }
 
-  upgradable(): { offered: string } | { refused: Error } {
+  upgradable(): { offered: string; tunnel: boolean } | { refused: Error } {
     return this.#port.upgradable(this);
   }
 

@@ -68,6 +68,14 @@ export interface ConnectionOptions {
    * `"problem+json"` sends problem+json to every client.
    */
   errorFormat?: ErrorFormat;
+  /**
+   * Let handlers see CONNECT requests (default false: they are answered 501 before any
+   * handler runs). A handler accepts one with `await res.upgrade({ status: 200 })`, which
+   * writes the 2xx with no Content-Length or Transfer-Encoding (RFC 9110 §9.3.6) and hands
+   * over the connection as a tunnel; any other answer (403, 407, 502, …) is an ordinary
+   * response, and a 2xx through `send()` is refused as an error.
+   */
+  acceptConnect?: boolean;
 }
 
 /** How error responses are written: see {@link ConnectionOptions.errorFormat}. */
@@ -88,6 +96,7 @@ export interface ResolvedOptions {
   logger: Logger;
   verboseErrors: boolean;
   errorFormat: ErrorFormat;
+  acceptConnect: boolean;
 }
 
 function positive(name: string, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -119,6 +128,7 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
     logger: o.logger ?? console,
     verboseErrors: o.verboseErrors ?? false,
     errorFormat: errorFormat(o.errorFormat),
+    acceptConnect: o.acceptConnect ?? false,
   };
 }
 

@@ -11,14 +11,23 @@ import { UpgradeError, type HandedOver } from "../http/upgrade.js";
 import type { Exchange } from "./exchange.js";
 import type { Transport } from "./transport.js";
 
-/** Whether `ex` may take its connection over now: what the client offered in Upgrade, or why not. */
-export function upgradeRefusal(ex: Exchange, shuttingDown: boolean, gone: boolean): { offered: string } | { refused: Error } {
+/**
+ * Whether `ex` may take its connection over now: for an Upgrade request, what the client
+ * offered; for CONNECT, that it is a tunnel; or why not.
+ */
+export function upgradeRefusal(ex: Exchange, shuttingDown: boolean, gone: boolean): { offered: string; tunnel: boolean } | { refused: Error } {
   const refused = (why: string): { refused: Error } => ({ refused: new UpgradeError(why) });
   const head = ex.head;
   const req = ex.req;
   if (head === undefined || req === undefined) return refused("there is no request to upgrade");
   if (ex.cancelled) return { refused: ex.cancelled };
   if (gone) return { refused: new ClientClosedError("before the connection could be taken over") };
+  if (req.method === "CONNECT") {
+    if (ex.responseStarted) return refused("the response had begun: a tunnel can be opened only before anything is written");
+    if (ex.body?.complete !== true) return refused("read the request body before opening the tunnel: the tunnel's bytes start after it");
+    if (shuttingDown) return { refused: Glitch.serviceUnavailable("the server is closing") };
+    return { offered: "", tunnel: true };
+  }
   if (!head.upgrade) {
     return refused("the request did not ask to upgrade: that takes an Upgrade header with the upgrade option in Connection (RFC 9110 §7.8)");
   }
@@ -27,7 +36,7 @@ export function upgradeRefusal(ex: Exchange, shuttingDown: boolean, gone: boolea
   // The new protocol starts after the whole request (RFC 9110 §7.8): its bytes come next.
   if (ex.body?.complete !== true) return refused("read the request body before taking the connection over: the new protocol starts after it");
   if (shuttingDown) return { refused: Glitch.serviceUnavailable("the server is closing") };
-  return { offered: req.headers.getAll("upgrade").join(", ") };
+  return { offered: req.headers.getAll("upgrade").join(", "), tunnel: false };
 }
 
 /** A connection taken over: the new owner's signal, and when its stream is gone. */

@@ -9,7 +9,7 @@ import { EditableHead, transformWhole, TransformPipeline, type BodyKind, type Bo
 import { ClientClosedError } from "./http-error.js";
 import { mintResponseWritten, type ResponseOutcome, type ResponseWritten } from "./response-written.js";
 import { SseSink, type SseOptions } from "./server-sent-events.js";
-import { upgradeFields, type HandedOver, type Upgraded, type UpgradeOptions } from "./upgrade.js";
+import { UpgradeError, upgradeFields, type HandedOver, type Upgraded, type UpgradeOptions } from "./upgrade.js";
 
 /** What a response writes through: implemented by the connection. */
 export interface ResponseChannel {
@@ -46,8 +46,10 @@ export interface ResponseChannel {
   peerFinishedSignal(): AbortSignal;
   /** The response is over (any outcome); `mustClose` when the connection can't be reused. */
   finished(written: ResponseWritten, mustClose: boolean): void;
-  /** Whether the connection may be taken over now: what the client offered in Upgrade, or why not. */
-  upgradable(): { offered: string } | { refused: Error };
+  /** The request is CONNECT: a 2xx to it opens a tunnel, which only a take-over may do. */
+  readonly isConnect: boolean;
+  /** Whether the connection may be taken over now: what the client offered in Upgrade (or that CONNECT asks for a tunnel), or why not. */
+  upgradable(): { offered: string; tunnel: boolean } | { refused: Error };
   /** Writes the framed 101 head, stops serving HTTP on the connection and hands its stream over. */
   takeOver(head: Uint8Array): Promise<HandedOver>;
 }
@@ -342,6 +344,9 @@ export class ResponseWriter {
     if (this.#status < 200) {
       throw new RangeError(`status ${this.#status} is interim (1xx): a handler's response needs a final status (200–999)`);
     }
+    if (this.#status < 300 && this.#channel.isConnect) {
+      throw new RangeError(`a ${this.#status} to CONNECT opens a tunnel (RFC 9110 §9.3.6), which send() can't: accept it with \`await res.upgrade({ status: ${this.#status} })\`, or refuse it with a 4xx/5xx`);
+    }
   }
 
   /** Sends the response; resolves to what was written. A second send rejects. */
@@ -399,13 +404,20 @@ export class ResponseWriter {
       this.#checkOpen();
       const allowed = this.#channel.upgradable();
       if ("refused" in allowed) throw allowed.refused;
+      const status = options.status ?? (allowed.tunnel ? 200 : 101);
+      if (allowed.tunnel ? status < 200 || status > 299 : status !== 101) {
+        throw new UpgradeError(allowed.tunnel ? `a CONNECT tunnel opens with a 2xx status, not ${status}` : `an upgrade answers 101 (Switching Protocols), not ${status}`);
+      }
       for (const [name, value] of Object.entries(options.headers ?? {})) this.setHeader(name, value);
-      const fields = upgradeFields(this.#headers, allowed.offered);
+      // A tunnel's 2xx carries no framing fields; a 101 names the protocol switched to.
+      const fields = allowed.tunnel ? this.#headers : upgradeFields(this.#headers, allowed.offered);
       // (Fields keep their indices: a frame error names the header the handler set.)
       const framed = this.#framedOrThrow(
-        this.#channel.core.frameHead({ status: 101, headers: fields, bodyLength: 0 }, { head: false, http10: false, close: false }, undefined),
+        allowed.tunnel
+          ? this.#channel.core.frameHead({ status, headers: fields }, { head: false, http10: false, close: false, connect: true }, this.#channel.date())
+          : this.#channel.core.frameHead({ status: 101, headers: fields, bodyLength: 0 }, { head: false, http10: false, close: false }, undefined),
       );
-      this.#status = 101;
+      this.#status = status;
       this.#started = true;
       this.#settling = true;
       this.#headBytes = framed.bytes.length;

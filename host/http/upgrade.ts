@@ -16,6 +16,12 @@ export interface UpgradeOptions {
    * `websocket()` convenience does all of it.)
    */
   headers?: Record<string, string | number>;
+  /**
+   * The status: 101 for an Upgrade request (the default), a 2xx for CONNECT (default 200;
+   * needs the `acceptConnect` connection option), which opens a tunnel: the head carries
+   * no Content-Length or Transfer-Encoding, and the connection's bytes are the tunnel's.
+   */
+  status?: number;
 }
 
 /** What every taken-over connection gives its new owner. */
