@@ -6,7 +6,7 @@ connections alive, answers pipelined requests in order, reads Content-Length and
 bodies (answering ``Expect: 100-continue``), and answers a request the core refuses with
 the core's status and ``Connection: close``. Every response head is framed by the core.
 
-Usage: python3 examples/server.py [--host 127.0.0.1] [--port 8080]
+Usage: python3 examples/server.py [--host 127.0.0.1] [--port 8080] [--backend module|component]
 (prints ``listening on http://HOST:PORT`` once it accepts connections; port 0 picks one).
 """
 from __future__ import annotations
@@ -139,8 +139,11 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--backend", choices=["module", "component"], default="module",
+                        help="the core module called directly (default, fast) or the component")
     args = parser.parse_args()
-    core = Core()  # one instance serves every connection: the core keeps no state between calls
+    # One instance serves every connection: the core keeps no state between calls.
+    core = Core(backend="component" if args.backend == "component" else "module")
     server = await asyncio.start_server(lambda r, w: serve_connection(r, w, core), args.host, args.port)
     port = server.sockets[0].getsockname()[1]
     print(f"listening on http://{args.host}:{port}", flush=True)

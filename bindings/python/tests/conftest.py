@@ -1,4 +1,4 @@
-"""Shared fixtures: the core, the trap component, the example server, and strict mode.
+"""Shared fixtures: the core on each backend, the trap cores, the example server, strict mode.
 
 With ``TOPHAT_PYTEST_STRICT=1`` (set by test/binding-python.test.ts, which runs this suite
 from vitest) a test that would skip for a missing input or tool fails instead, so a broken
@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator, NoReturn
+from typing import Dict, Iterator, NoReturn
 
 import pytest
 
@@ -35,9 +35,43 @@ def unavailable(message: str) -> NoReturn:
     pytest.skip(message)
 
 
+#: Every way the binding can run the core: the core module with raw calls (the default),
+#: the core module through wasmtime.Func (the fallback when wasmtime-py lacks its C API
+#: bindings), and the component through wasmtime's component API.
+BACKENDS = ["module", "module-func", "component"]
+
+_cores: Dict[str, Core] = {}
+
+
+def make_core(backend: str) -> Core:
+    """A new Core on ``backend`` (one of BACKENDS)."""
+    if backend == "component":
+        return Core(backend="component")
+    return Core(backend="module", raw_calls=False if backend == "module-func" else None)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each backend in turn; tests that need a fresh Core make one with make_core()."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def core(backend: str) -> Core:
+    """A Core on each backend in turn, shared by the tests (the core keeps no state)."""
+    if backend not in _cores:
+        _cores[backend] = make_core(backend)
+    return _cores[backend]
+
+
 @pytest.fixture(scope="session")
-def core() -> Core:
-    return Core()
+def trap_module() -> Path:
+    """The test-only core module that traps on method TRAP (dist/test/trap.core.wasm)."""
+    trap_core = REPO_ROOT / "dist" / "test" / "trap.core.wasm"
+    if not trap_core.is_file():
+        unavailable(f"no {trap_core}: `npm run build` makes the test-only trap core")
+    return trap_core
 
 
 @pytest.fixture(scope="session")
@@ -67,10 +101,10 @@ class Server:
         self.url = f"http://127.0.0.1:{port}"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
+@pytest.fixture(scope="module", params=["module", "component"])
+def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     proc = subprocess.Popen(
-        [sys.executable, str(PACKAGE_ROOT / "examples" / "server.py"), "--port", "0"],
+        [sys.executable, str(PACKAGE_ROOT / "examples" / "server.py"), "--port", "0", "--backend", request.param],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

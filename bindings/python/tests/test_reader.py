@@ -1,8 +1,12 @@
-"""HeadReader keeps incremental feeding linear; the typed API gives what the WIT says."""
+"""HeadReader keeps incremental feeding linear; the typed API gives what the WIT says.
+
+Every test that calls the core runs on each backend (conftest.BACKENDS).
+"""
 from __future__ import annotations
 
 import pytest
 
+from conftest import make_core
 from tophat_core import (
     DEFAULT_LIMITS, ChunkedDecoder, Complete, ContentLength, Core, Field, Framed, HeadReader,
     HttpVersion, Incomplete, Invalid, Limits, NoBody, RejectReason, RequestContext, ResponseHead, BodyMode,
@@ -31,8 +35,8 @@ def test_defaults_are_the_wits() -> None:
     assert RejectReason.HEAD_TOO_LARGE.value == "head-too-large"
 
 
-def test_a_16_kib_head_a_byte_at_a_time_costs_linear_core_work() -> None:
-    core = Core()
+def test_a_16_kib_head_a_byte_at_a_time_costs_linear_core_work(backend: str) -> None:
+    core = make_core(backend)
     head = big_head(HEAD_SIZE)
     limits = Limits(max_head_bytes=HEAD_SIZE, max_headers=1000)
     reader = HeadReader(core, limits)
@@ -52,9 +56,9 @@ def test_a_16_kib_head_a_byte_at_a_time_costs_linear_core_work() -> None:
     assert core.parse_head_bytes * 1000 < naive
 
 
-def test_the_byte_counter_sees_the_naive_loop_quadratic() -> None:
+def test_the_byte_counter_sees_the_naive_loop_quadratic(backend: str) -> None:
     # The counter the linear test relies on does count what each call is given.
-    core = Core()
+    core = make_core(backend)
     head = big_head(512)
     for i in range(1, len(head) + 1):
         out = core.parse_head(head[:i])
@@ -62,8 +66,8 @@ def test_the_byte_counter_sees_the_naive_loop_quadratic() -> None:
     assert core.parse_head_bytes == 512 * 513 // 2
 
 
-def test_reader_calls_again_for_a_bare_lf_lf_and_at_the_limit() -> None:
-    core = Core()
+def test_reader_calls_again_for_a_bare_lf_lf_and_at_the_limit(backend: str) -> None:
+    core = make_core(backend)
     reader = HeadReader(core)
     assert isinstance(reader.feed(b"GET / HTTP/1.1\r\nHost: a\n"), Invalid)  # refused at once
 
@@ -77,9 +81,9 @@ def test_reader_calls_again_for_a_bare_lf_lf_and_at_the_limit() -> None:
     assert out.rejection.status == 431
 
 
-def test_the_lf_cr_lf_split_across_reads_is_found() -> None:
+def test_the_lf_cr_lf_split_across_reads_is_found(backend: str) -> None:
     # searched - 2: the terminator's first bytes were searched in the previous read.
-    core = Core()
+    core = make_core(backend)
     reader = HeadReader(core)
     assert isinstance(reader.feed(b"GET / HTTP/1.1\r\nHost: a\r"), Incomplete)
     assert isinstance(reader.feed(b"\n"), Incomplete)
@@ -96,9 +100,9 @@ def test_may_end_head() -> None:
     assert not may_end_head(b"a\r\nb\r\n", 0)
 
 
-def test_typed_head() -> None:
+def test_typed_head(core: Core) -> None:
     data = b"POST http://h.example/p?q HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 3\r\n\r\nabc"
-    out = Core().parse_head(data)
+    out = core.parse_head(data)
     assert isinstance(out, Complete)
     h = out.head
     assert h.method.of(data) == b"POST"
@@ -110,13 +114,13 @@ def test_typed_head() -> None:
     assert h.keep_alive and not h.expect_continue and not h.upgrade
     assert [x.of(data) for x in h.headers] == [(b"Connection", b"keep-alive"), (b"Content-Length", b"3")]
     assert data[h.head_length:] == b"abc"
-    nobody = Core().parse_head(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+    nobody = core.parse_head(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
     assert isinstance(nobody, Complete) and nobody.head.body == NoBody()
 
 
-def test_chunked_decoder_in_pieces() -> None:
+def test_chunked_decoder_in_pieces(core: Core) -> None:
     body = b"5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nChecksum: abc\r\n\r\nNEXT"
-    decoder = ChunkedDecoder(Core())
+    decoder = ChunkedDecoder(core)
     data = b""
     for i in range(0, len(body), 3):
         got = decoder.feed(body[i:i + 3])
@@ -126,12 +130,11 @@ def test_chunked_decoder_in_pieces() -> None:
     assert data == b"hello world"
     assert decoder.trailers == [(b"Checksum", b"abc")]
     assert decoder.leftover == b"NEXT"
-    bad = ChunkedDecoder(Core()).feed(b"zz\r\n")
+    bad = ChunkedDecoder(core).feed(b"zz\r\n")
     assert isinstance(bad, Invalid) and bad.rejection.reason is RejectReason.BAD_CHUNK_SIZE
 
 
-def test_framing() -> None:
-    core = Core()
+def test_framing(core: Core) -> None:
     out = core.frame_head(ResponseHead(200, [Field("X", "1")], None), RequestContext(close=True), "Sun, 06 Nov 1994 08:49:37 GMT")
     assert isinstance(out, Framed)
     assert out.head.body is BodyMode.CHUNKED and out.head.close
@@ -141,8 +144,8 @@ def test_framing() -> None:
 
 
 @pytest.mark.parametrize("fed", [b"", b"GET"])
-def test_next_head_needs_a_complete_head(fed: bytes) -> None:
-    reader = HeadReader(Core())
+def test_next_head_needs_a_complete_head(fed: bytes, core: Core) -> None:
+    reader = HeadReader(core)
     reader.feed(fed)
     with pytest.raises(RuntimeError):
         reader.next_head()

@@ -1,14 +1,17 @@
-"""Tophat's HTTP/1.1 protocol core (``tophat:http@0.2.0``) for Python, over wasmtime's component API.
+"""Tophat's HTTP/1.1 protocol core (``tophat:http@0.2.0``) for Python, over wasmtime.
 
 The core parses request heads, decodes chunked bodies and frames responses as pure
-functions over bytes; this package loads ``tophat-http.component.wasm`` and gives typed
-results. Where the component comes from (see :func:`default_component_path`): the path
-given to :class:`Core`, else the ``TOPHAT_COMPONENT`` environment variable, else the
-component shipped beside this package, else the Tophat repository's ``dist/``.
+functions over bytes; this package loads it and gives typed results. By default
+:class:`Core` calls the core module (``tophat-http.core.wasm``) directly; with
+``backend="component"`` it runs the component (``tophat-http.component.wasm``) through
+wasmtime's component API. Where they come from (see :func:`default_module_path` and
+:func:`default_component_path`): the path given to :class:`Core`, else the
+``TOPHAT_CORE_MODULE`` (``TOPHAT_COMPONENT``) environment variable, else the file shipped
+beside this package, else the Tophat repository's ``dist/``.
 """
 from .core import (
-    COMPONENT_ENV, Core, CoreTrap, chunk_size_line, decode_chunked, default_component_path,
-    default_core, frame_head, last_chunk, parse_head,
+    COMPONENT_ENV, MODULE_ENV, BackendName, Core, CoreTrap, chunk_size_line, decode_chunked,
+    default_component_path, default_core, default_module_path, frame_head, last_chunk, parse_head,
 )
 from .reader import ChunkedDecoder, HeadReader, decode_window, may_end_head
 from .types import (
@@ -22,8 +25,8 @@ from .types import (
 __version__ = "0.2.0"
 
 __all__ = [
-    "COMPONENT_ENV", "Core", "CoreTrap", "chunk_size_line", "decode_chunked", "default_component_path",
-    "default_core", "frame_head", "last_chunk", "parse_head",
+    "COMPONENT_ENV", "MODULE_ENV", "BackendName", "Core", "CoreTrap", "chunk_size_line", "decode_chunked",
+    "default_component_path", "default_core", "default_module_path", "frame_head", "last_chunk", "parse_head",
     "ChunkedDecoder", "HeadReader", "decode_window", "may_end_head",
     "DEFAULT_LIMITS", "BodyFraming", "BodyMode", "ChunkedBody", "ChunkedOutcome", "ChunkedPhase",
     "ChunkedProgress", "ChunkedState", "Complete", "ContentLength", "Field", "FrameError", "FrameErrorReason",

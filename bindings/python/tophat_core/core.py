@@ -1,30 +1,31 @@
-"""Loading the component and calling its exports through wasmtime's component API.
+"""The :class:`Core`: Tophat's protocol core with typed calls, over one of two backends.
 
-wasmtime-py lifts WIT records to ``wasmtime.component.Record`` objects with kebab-case
-attributes and variants to ``Variant(tag, payload)``; this module turns them into the
-dataclasses of :mod:`tophat_core.types` so that users never see either.
+``backend="module"`` (the default) calls the core module's canonical-ABI exports directly
+(:mod:`tophat_core._module`); ``backend="component"`` runs the component through wasmtime's
+component API (:mod:`tophat_core._component`). Both give the same outcomes (the test suite
+compares both with the TypeScript binding's); the module backend is about a hundred times
+faster, because wasmtime-py's component API converts a ``list<u8>`` one byte at a time.
 """
 from __future__ import annotations
 
 import os
 import threading
 from pathlib import Path
-from typing import Any, List, Optional, Sequence, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import wasmtime
-from wasmtime.component import Component, Linker, Record, Variant
 
+from ._backend import Backend, BackendName, CoreTrap
+from ._component import ComponentBackend
+from ._module import ModuleBackend
 from .types import (
-    DEFAULT_LIMITS, BodyFraming, BodyMode, ChunkedBody, ChunkedOutcome, ChunkedPhase,
-    ChunkedProgress, ChunkedState, Complete, ContentLength, Field, FrameError, FrameErrorReason,
-    FrameInvalid, FrameOutcome, Framed, FramedHead, Header, HttpVersion, Incomplete, Invalid,
-    Limits, NoBody, ParseOutcome, Progress, RejectReason, Rejection, RequestContext, RequestHead,
-    ResponseHead, Span, TrailerBytes, TrailerOutcome,
+    DEFAULT_LIMITS, ChunkedOutcome, ChunkedState, Field, FrameOutcome, Limits, ParseOutcome,
+    RequestContext, ResponseHead, TrailerOutcome,
 )
 
 __all__ = [
-    "Core", "CoreTrap", "default_component_path", "COMPONENT_ENV",
-    "parse_head", "decode_chunked", "frame_head", "chunk_size_line", "last_chunk", "default_core",
+    "Core", "CoreTrap", "BackendName", "default_component_path", "default_module_path", "COMPONENT_ENV",
+    "MODULE_ENV", "parse_head", "decode_chunked", "frame_head", "chunk_size_line", "last_chunk", "default_core",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -32,245 +33,154 @@ PathLike = Union[str, "os.PathLike[str]"]
 #: The environment variable that names the component when no path is given.
 COMPONENT_ENV = "TOPHAT_COMPONENT"
 COMPONENT_FILE = "tophat-http.component.wasm"
+#: The environment variable that names the core module when no path is given.
+MODULE_ENV = "TOPHAT_CORE_MODULE"
+MODULE_FILE = "tophat-http.core.wasm"
+#: The core module built without SIMD: the fallback for an engine that has SIMD turned off.
+SCALAR_MODULE_FILE = "tophat-http.scalar.core.wasm"
 
-_PARSER = "tophat:http/parser@0.2.0"
-_CHUNKED = "tophat:http/chunked@0.2.0"
-_FRAMER = "tophat:http/framer@0.2.0"
+_MAX_U64 = 2**64 - 1
 
 
-class CoreTrap(Exception):
-    """The core trapped during ``call``; the binding has already started a fresh instance.
-
-    Only the call that trapped fails: the next call runs on the new instance. The wasmtime
-    error is the exception's ``__cause__``. The core never traps on valid use (see the WIT);
-    a trap means a bug in the core or an input beyond its memory (over ~128 MiB).
-    """
-
-    def __init__(self, call: str, cause: BaseException) -> None:
-        super().__init__(f"the protocol core trapped in {call} (a fresh instance serves the next call): {cause}")
-        self.call = call
+def _locate(env: str, file: str) -> Path:
+    value = os.environ.get(env)
+    if value:
+        return Path(value)
+    here = Path(__file__).resolve().parent
+    shipped = here / file
+    if shipped.is_file():
+        return shipped
+    repo = here.parent.parent.parent / "dist" / file
+    if repo.is_file():
+        return repo
+    raise FileNotFoundError(
+        f"no {file}: pass its path to Core(), set {env}, "
+        f"ship it beside the package ({shipped}) or build the repository ({repo})"
+    )
 
 
 def default_component_path() -> Path:
-    """Where the component is loaded from when ``Core()`` gets no path.
+    """Where the component is loaded from when ``Core(backend="component")`` gets no path.
 
     In order: the ``TOPHAT_COMPONENT`` environment variable; the component shipped beside
     this package (``tophat_core/tophat-http.component.wasm``); the ``dist/`` folder of the
     Tophat repository this package sits in (``bindings/python/tophat_core`` → ``dist/``).
     """
-    env = os.environ.get(COMPONENT_ENV)
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve().parent
-    shipped = here / COMPONENT_FILE
-    if shipped.is_file():
-        return shipped
-    repo = here.parent.parent.parent / "dist" / COMPONENT_FILE
-    if repo.is_file():
-        return repo
-    raise FileNotFoundError(
-        f"no {COMPONENT_FILE}: pass its path to Core(), set {COMPONENT_ENV}, "
-        f"ship it beside the package ({shipped}) or build the repository ({repo})"
-    )
+    return _locate(COMPONENT_ENV, COMPONENT_FILE)
 
 
-# ---- lowering (Python → wasmtime values) ------------------------------------------------
+def default_module_path() -> Path:
+    """Where the core module is loaded from when ``Core()`` gets no path.
 
-def _record(**fields: Any) -> Record:
-    r = Record()
-    for name, value in fields.items():
-        setattr(r, name.replace("_", "-"), value)
-    return r
-
-
-def _limits(limits: Limits) -> Record:
-    return _record(
-        max_head_bytes=limits.max_head_bytes,
-        max_headers=limits.max_headers,
-        max_target_length=limits.max_target_length,
-        max_chunk_extension_length=limits.max_chunk_extension_length,
-    )
+    In order: the ``TOPHAT_CORE_MODULE`` environment variable; the module shipped beside
+    this package (``tophat_core/tophat-http.core.wasm``); the repository's ``dist/``. When
+    the engine cannot compile that (SIMD) build and it was not named by the environment
+    variable, ``Core`` loads ``tophat-http.scalar.core.wasm`` from the same folder.
+    """
+    return _locate(MODULE_ENV, MODULE_FILE)
 
 
-def _fields(fields: Sequence[Field]) -> List[Record]:
-    return [_record(name=f.name, value=f.value) for f in fields]
+def wasm_kind(path: Path) -> BackendName:
+    """``"module"`` or ``"component"``: what the WebAssembly binary at ``path`` is (by its header)."""
+    with open(path, "rb") as f:
+        header = f.read(8)
+    if header[:4] != b"\0asm" or len(header) < 8:
+        raise ValueError(f"{path} is not a WebAssembly binary")
+    if header[4:8] == b"\x01\x00\x00\x00":
+        return "module"
+    if header[6:8] == b"\x01\x00":  # layer 1: a component
+        return "component"
+    raise ValueError(f"{path}: unknown WebAssembly binary version {header[4:8].hex()}")
 
 
-# ---- lifting (wasmtime values → Python) -------------------------------------------------
-
-def _get(r: Any, name: str) -> Any:
-    return getattr(r, name)
-
-
-def _case(value: Any) -> "tuple[str, Any]":
-    if not isinstance(value, Variant):
-        raise TypeError(f"expected a variant from the core, got {value!r}")
-    return value.tag, value.payload
-
-
-def _span(r: Any) -> Span:
-    return Span(_get(r, "start"), _get(r, "len"))
-
-
-def _opt_span(r: Any) -> Optional[Span]:
-    return None if r is None else _span(r)
+def _compile_module(path: Optional[Path], engine: wasmtime.Engine) -> Tuple[Path, wasmtime.Module]:
+    if path is not None:
+        return path, wasmtime.Module.from_file(engine, str(path))
+    located = default_module_path()
+    try:
+        return located, wasmtime.Module.from_file(engine, str(located))
+    except wasmtime.WasmtimeError as error:
+        scalar = located.with_name(SCALAR_MODULE_FILE)
+        if os.environ.get(MODULE_ENV) or located.name != MODULE_FILE or not scalar.is_file():
+            raise
+        # An engine with SIMD turned off (Config.wasm_simd = False) cannot compile the SIMD
+        # build; the scalar build gives the same outcomes, a little slower on long inputs.
+        try:
+            return scalar, wasmtime.Module.from_file(engine, str(scalar))
+        except wasmtime.WasmtimeError as scalar_error:
+            raise scalar_error from error
 
 
-def _headers(rs: List[Any]) -> List[Header]:
-    return [Header(_span(_get(h, "name")), _span(_get(h, "value"))) for h in rs]
-
-
-def _rejection(r: Any) -> Rejection:
-    return Rejection(RejectReason(_get(r, "reason")), _get(r, "status"), _get(r, "offset"))
-
-
-def _body(v: Any) -> BodyFraming:
-    tag, payload = _case(v)
-    if tag == "none":
-        return NoBody()
-    if tag == "content-length":
-        return ContentLength(int(payload))
-    if tag == "chunked":
-        return ChunkedBody()
-    raise TypeError(f"unknown body-framing case {tag!r}")
-
-
-def _request_head(r: Any) -> RequestHead:
-    return RequestHead(
-        method=_span(_get(r, "method")),
-        target=_span(_get(r, "target")),
-        path=_span(_get(r, "path")),
-        query=_opt_span(_get(r, "query")),
-        authority=_opt_span(_get(r, "authority")),
-        version=HttpVersion(_get(r, "version")),
-        headers=_headers(_get(r, "headers")),
-        head_length=_get(r, "head-length"),
-        body=_body(_get(r, "body")),
-        keep_alive=_get(r, "keep-alive"),
-        expect_continue=_get(r, "expect-continue"),
-        upgrade=_get(r, "upgrade"),
-    )
-
-
-def _frame_error(r: Any) -> FrameError:
-    return FrameError(FrameErrorReason(_get(r, "reason")), _get(r, "header-index"))
-
-
-def _lift_parse(v: Any) -> ParseOutcome:
-    tag, p = _case(v)
-    if tag == "incomplete":
-        return Incomplete(int(p))
-    if tag == "complete":
-        return Complete(_request_head(p))
-    if tag == "invalid":
-        return Invalid(_rejection(p))
-    raise TypeError(f"unknown parse-outcome case {tag!r}")
-
-
-def _lift_chunked(v: Any) -> ChunkedOutcome:
-    tag, p = _case(v)
-    if tag == "invalid":
-        return Invalid(_rejection(p))
-    if tag != "progress":
-        raise TypeError(f"unknown chunked-outcome case {tag!r}")
-    s = _get(p, "state")
-    return Progress(ChunkedProgress(
-        consumed=_get(p, "consumed"),
-        data=[_span(d) for d in _get(p, "data")],
-        trailers=_headers(_get(p, "trailers")),
-        state=ChunkedState(
-            ChunkedPhase(_get(s, "phase")), _get(s, "remaining"), _get(s, "trailer-bytes"), _get(s, "trailer-count"),
-        ),
-    ))
-
-
-def _lift_frame(v: Any) -> FrameOutcome:
-    tag, p = _case(v)
-    if tag == "invalid":
-        return FrameInvalid(_frame_error(p))
-    if tag != "head":
-        raise TypeError(f"unknown frame-outcome case {tag!r}")
-    return Framed(FramedHead(
-        bytes=bytes(_get(p, "bytes")),
-        body=BodyMode(_get(p, "body")),
-        content_length=_get(p, "content-length"),
-        close=_get(p, "close"),
-    ))
-
-
-def _lift_trailer(v: Any) -> TrailerOutcome:
-    # wasmtime-py lifts this variant untagged: its two cases have different Python classes.
-    tag: str
-    p: Any
-    if isinstance(v, Variant):
-        tag, p = v.tag, v.payload
-    else:
-        tag, p = ("bytes", v) if isinstance(v, bytes) else ("invalid", v)
-    if tag == "bytes":
-        return TrailerBytes(bytes(p))
-    if tag == "invalid":
-        return FrameInvalid(_frame_error(p))
-    raise TypeError(f"unknown trailer-outcome case {tag!r}")
+def _check_u64(what: str, value: int) -> None:
+    if not 0 <= value <= _MAX_U64:
+        raise ValueError(f"{what} must be 0 … 2**64 - 1, got {value}")
 
 
 # ---- the core --------------------------------------------------------------------------
 
 class Core:
-    """One instance of the protocol core component, with typed calls.
+    """One instance of the protocol core, with typed calls.
 
     Not thread-safe (a wasmtime store is not): use one ``Core`` per thread. Every call is
     stateless in the core, so one ``Core`` serves any number of connections.
 
     Args:
-        component: Path of ``tophat-http.component.wasm``. Default: see
-            :func:`default_component_path` (``TOPHAT_COMPONENT``, then the component
-            shipped beside the package, then the repository's ``dist/``).
+        path: The core module (``tophat-http.core.wasm`` or ``tophat-http.scalar.core.wasm``)
+            or the component (``tophat-http.component.wasm``); which one it is is read from
+            the file. Default: see :func:`default_module_path` (or
+            :func:`default_component_path` with ``backend="component"``).
+        backend: ``"module"`` (the default: the core module's exports called directly) or
+            ``"component"`` (the component through wasmtime's component API: the
+            published artifact, a hundred times slower). Default: what ``path`` is, else
+            ``"module"``.
         engine: A wasmtime engine to compile it with (default: a new one).
+        raw_calls: Module backend only. ``None`` (default): call the exports through
+            wasmtime's C API directly when wasmtime-py's bindings of it are there (the fast
+            path); ``False``: through ``wasmtime.Func`` (public API only, ~10 times slower).
     """
 
-    def __init__(self, component: Optional[PathLike] = None, *, engine: Optional[wasmtime.Engine] = None) -> None:
-        self.path = Path(component) if component is not None else default_component_path()
+    def __init__(
+        self, path: Optional[PathLike] = None, *, backend: Optional[BackendName] = None,
+        engine: Optional[wasmtime.Engine] = None, raw_calls: Optional[bool] = None,
+    ) -> None:
+        given = Path(path) if path is not None else None
+        if given is not None:
+            kind = wasm_kind(given)
+            if backend is not None and backend != kind:
+                raise ValueError(f"{given} is a {kind}, not a {backend}")
+            backend = kind
+        if backend is None:
+            backend = "module"
+        if backend not in ("module", "component"):
+            raise ValueError(f'backend must be "module" or "component", got {backend!r}')
+        if raw_calls is not None and backend != "module":
+            raise ValueError("raw_calls applies to the module backend only")
         self._engine = engine if engine is not None else wasmtime.Engine()
-        self._component = Component.from_file(self._engine, str(self.path))
-        #: How many times a trap made the binding start a fresh instance.
-        self.restarts = 0
+        #: Which backend this core runs on: ``"module"`` or ``"component"``.
+        self.backend: BackendName = backend
+        self._impl: Backend
+        if backend == "component":
+            self.path = given if given is not None else default_component_path()
+            self._impl = ComponentBackend(self.path, self._engine)
+            #: Whether calls go through wasmtime's C API directly (module backend, fast path).
+            self.raw_calls = False
+        else:
+            self.path, module = _compile_module(given, self._engine)
+            impl = ModuleBackend(self.path, self._engine, module, raw_calls=raw_calls)
+            self._impl = impl
+            self.raw_calls = impl.raw_calls
         #: Total input bytes handed to ``parse_head`` (lets a host check its feeding is linear).
         self.parse_head_bytes = 0
         #: How many ``parse_head`` calls were made.
         self.parse_head_calls = 0
-        self._instantiate()
 
-    def _instantiate(self) -> None:
-        # A trapped component instance refuses every later call ("cannot enter component
-        # instance"), so a fresh store and instance replace it; the compiled component is reused.
-        self._store = wasmtime.Store(self._engine)
-        instance = Linker(self._engine).instantiate(self._store, self._component)
+    @property
+    def restarts(self) -> int:
+        """How many times a trap made the binding start a fresh instance."""
+        return self._impl.restarts
 
-        def export(interface: str, name: str) -> Any:
-            iface = instance.get_export_index(self._store, interface)
-            index = None if iface is None else instance.get_export_index(self._store, name, iface)
-            fn = None if index is None else instance.get_func(self._store, index)
-            if fn is None:
-                raise LookupError(f"{self.path}: the component does not export {interface}#{name}")
-            return fn
-
-        self._parse_head = export(_PARSER, "parse-head")
-        self._decode = export(_CHUNKED, "decode")
-        self._frame_head = export(_FRAMER, "frame-head")
-        self._chunk_size_line = export(_FRAMER, "chunk-size-line")
-        self._last_chunk = export(_FRAMER, "last-chunk")
-
-    def _call(self, name: str, fn: Any, *args: Any) -> Any:
-        try:
-            out = fn(self._store, *args)
-            fn.post_return(self._store)
-        except (wasmtime.Trap, wasmtime.WasmtimeError) as error:
-            # Argument type errors are Python exceptions raised before the call; a wasmtime
-            # error from the call itself leaves the instance unusable.
-            self.restarts += 1
-            self._instantiate()
-            raise CoreTrap(name, error) from error
-        return out
+    def __repr__(self) -> str:
+        return f"Core({str(self.path)!r}, backend={self.backend!r})"
 
     def parse_head(self, data: bytes, limits: Limits = DEFAULT_LIMITS) -> ParseOutcome:
         """Parses the request head at the start of ``data`` (``parser.parse-head``).
@@ -278,10 +188,11 @@ class Core:
         Each call parses from the start of ``data``: to read a head in pieces, use
         :class:`tophat_core.HeadReader`, which calls only when a call can give a new answer.
         """
-        data = bytes(data)
+        if type(data) is not bytes:
+            data = bytes(data)
         self.parse_head_calls += 1
         self.parse_head_bytes += len(data)
-        return _lift_parse(self._call("parse-head", self._parse_head, data, _limits(limits)))
+        return self._impl.parse_head(data, limits)
 
     def decode_chunked(self, data: bytes, state: ChunkedState = ChunkedState(), limits: Limits = DEFAULT_LIMITS) -> ChunkedOutcome:
         """Decodes as much of a chunked body as ``data`` holds (``chunked.decode``).
@@ -289,25 +200,22 @@ class Core:
         When ``consumed`` is above 0 and below ``len(data)``, pass the rest again at once;
         when it is 0, the rest is an incomplete line: wait for more bytes.
         """
-        st = _record(
-            phase=state.phase.value, remaining=state.remaining,
-            trailer_bytes=state.trailer_bytes, trailer_count=state.trailer_count,
-        )
-        return _lift_chunked(self._call("chunked.decode", self._decode, bytes(data), st, _limits(limits)))
+        if type(data) is not bytes:
+            data = bytes(data)
+        return self._impl.decode_chunked(data, state, limits)
 
     def frame_head(self, response: ResponseHead, request: RequestContext = RequestContext(), date: Optional[str] = None) -> FrameOutcome:
         """Frames a response head (``framer.frame-head``); ``date`` is an IMF-fixdate the host caches."""
-        r = _record(status=response.status, reason=response.reason, headers=_fields(response.headers), body_length=response.body_length)
-        q = _record(head=request.head, http10=request.http10, close=request.close, connect=request.connect)
-        return _lift_frame(self._call("frame-head", self._frame_head, r, q, date))
+        return self._impl.frame_head(response, request, date)
 
     def chunk_size_line(self, size: int) -> bytes:
         """The chunk-size line (hex size and CRLF) to write before ``size`` bytes of chunk data."""
-        return bytes(self._call("chunk-size-line", self._chunk_size_line, size))
+        _check_u64("chunk_size_line: size", size)
+        return self._impl.chunk_size_line(size)
 
     def last_chunk(self, trailers: Sequence[Field] = ()) -> TrailerOutcome:
         """The last chunk, the trailer fields and the final CRLF that end a chunked body."""
-        return _lift_trailer(self._call("last-chunk", self._last_chunk, _fields(trailers)))
+        return self._impl.last_chunk(trailers)
 
 
 # ---- module-level calls on a per-thread default core -----------------------------------

@@ -21,6 +21,17 @@ __all__ = [
 ]
 
 
+# ---- range checks ----------------------------------------------------------------------
+
+def _check_range(owner: str, name: str, value: int, bits: int) -> None:
+    # The WIT's integers are unsigned and sized; a value outside one is refused here, where
+    # it was made, instead of being wrapped (wasmtime's component API wraps silently).
+    if not isinstance(value, int):
+        raise TypeError(f"{owner}.{name} must be an int, got {type(value).__name__}")
+    if not 0 <= value < 1 << bits:
+        raise ValueError(f"{owner}.{name} must be 0 … 2**{bits} - 1, got {value}")
+
+
 # ---- types -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -64,6 +75,10 @@ class Limits:
     max_target_length: int = 8192
     #: Longest chunk extension, in bytes. Over it: 400.
     max_chunk_extension_length: int = 1024
+
+    def __post_init__(self) -> None:
+        for name in ("max_head_bytes", "max_headers", "max_target_length", "max_chunk_extension_length"):
+            _check_range("Limits", name, getattr(self, name), 32)
 
 
 #: The limits the WIT suggests.
@@ -220,6 +235,11 @@ class ChunkedState:
     #: Trailer fields seen so far.
     trailer_count: int = 0
 
+    def __post_init__(self) -> None:
+        _check_range("ChunkedState", "remaining", self.remaining, 64)
+        _check_range("ChunkedState", "trailer_bytes", self.trailer_bytes, 32)
+        _check_range("ChunkedState", "trailer_count", self.trailer_count, 32)
+
 
 @dataclass(frozen=True)
 class ChunkedProgress:
@@ -284,6 +304,11 @@ class ResponseHead:
     body_length: Optional[int] = None
     #: Reason phrase; ``None`` for the standard one.
     reason: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        _check_range("ResponseHead", "status", self.status, 16)
+        if self.body_length is not None:
+            _check_range("ResponseHead", "body_length", self.body_length, 64)
 
 
 class BodyMode(str, Enum):
