@@ -46,6 +46,9 @@ export class BodyReader implements BodySource {
   #started = false;
   #done: boolean;
   #failure: Error | undefined;
+  /** A read is under way; callers waiting for their turn are in #turns. */
+  #busy = false;
+  #turns: (() => void)[] = [];
 
   constructor(head: RequestHead, supply: ByteSupply, core: Core, limits: Limits) {
     this.#supply = supply;
@@ -81,7 +84,25 @@ export class BodyReader implements BodySource {
     return this.#trailers;
   }
 
+  /**
+   * The next piece of the body. A call made while another is under way waits its turn: a
+   * parser that reads ahead (multipart) may still be waiting on the client when the
+   * connection comes to skip what is left, and the connection's input has one reader.
+   */
   async read(): Promise<Uint8Array | null> {
+    if (this.#busy) await new Promise<void>((resolve) => this.#turns.push(resolve));
+    this.#busy = true;
+    try {
+      return await this.#readNow();
+    } finally {
+      // Hand the turn to the next caller, if one waits (#busy stays true for it).
+      const next = this.#turns.shift();
+      if (next) next();
+      else this.#busy = false;
+    }
+  }
+
+  async #readNow(): Promise<Uint8Array | null> {
     if (this.#failure) throw this.#failure;
     if (!this.#started) {
       this.#started = true;

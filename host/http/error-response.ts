@@ -26,18 +26,21 @@ export function renderError(error: unknown, accept: string | undefined, verbose:
   const message = glitch?.message ?? statusText(500);
   const cause = verbose ? describe(glitch ? glitch.cause : error) : undefined;
   const headers = { ...glitch?.headers };
-  if (format === "problem+json") return problemJson(status, message, cause, headers);
+  const extensions = glitch?.extensions;
+  if (format === "problem+json") return problemJson(status, message, cause, headers, extensions);
   if (accept === undefined) return { status, headers, contentType: "text/plain; charset=utf-8", body: textBody(message, cause) };
   // The body depends on Accept, so a cache must not reuse it for another Accept.
   const vary = Object.keys(headers).find((name) => name.toLowerCase() === "vary") ?? "Vary";
   headers[vary] = headers[vary] ? `${headers[vary]}, Accept` : "Accept";
   if (!prefersJson(accept)) return { status, headers, contentType: "text/plain; charset=utf-8", body: textBody(message, cause) };
-  return problemJson(status, message, cause, headers);
+  return problemJson(status, message, cause, headers, extensions);
 }
 
-function problemJson(status: number, message: string, cause: string | undefined, headers: Record<string, string>): ErrorResponse {
+function problemJson(status: number, message: string, cause: string | undefined, headers: Record<string, string>, extensions: Readonly<Record<string, unknown>> | undefined): ErrorResponse {
   const problem: Record<string, unknown> = { type: "about:blank", title: statusText(status), status, detail: message };
   if (cause !== undefined) problem["cause"] = cause;
+  // Extension members after the standard ones (RFC 9457 §3.2), which they never replace.
+  for (const [name, value] of Object.entries(extensions ?? {})) if (!(name in problem)) problem[name] = value;
   return { status, headers, contentType: "application/problem+json", body: JSON.stringify(problem) };
 }
 

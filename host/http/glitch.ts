@@ -11,6 +11,13 @@ export interface GlitchOptions {
   cause?: unknown;
   /** Extra response headers, e.g. `Allow` for a 405 or `Retry-After` for a 503. */
   headers?: Record<string, string>;
+  /**
+   * RFC 9457 extension members for the `application/problem+json` body, e.g. the `errors`
+   * of a 422 or the `limit` of a 413. They are public, like the message. They don't replace
+   * the standard members (`type`, `title`, `status`, `detail`), and the text/plain body
+   * doesn't show them: the message should say in words what they say in data.
+   */
+  extensions?: Record<string, unknown>;
 }
 
 /**
@@ -30,6 +37,8 @@ export class Glitch extends Error {
   readonly status: number;
   /** Extra response headers. */
   readonly headers: Readonly<Record<string, string>>;
+  /** RFC 9457 extension members of the problem+json body (see {@link GlitchOptions.extensions}). */
+  readonly extensions: Readonly<Record<string, unknown>>;
 
   /**
    * @param status 400–599; anything else throws a RangeError.
@@ -43,6 +52,7 @@ export class Glitch extends Error {
     this.name = "Glitch";
     this.status = status;
     this.headers = { ...options?.headers };
+    this.extensions = { ...options?.extensions };
   }
 
   /**
@@ -65,7 +75,7 @@ export class Glitch extends Error {
     const merged: Record<string, string> = {};
     const replaced = new Set(Object.keys(headers).map((name) => name.toLowerCase()));
     for (const [name, value] of Object.entries(this.headers)) if (!replaced.has(name.toLowerCase())) merged[name] = value;
-    const copy = new Glitch(this.status, this.message, { cause: this.cause, headers: { ...merged, ...headers } });
+    const copy = new Glitch(this.status, this.message, { cause: this.cause, headers: { ...merged, ...headers }, extensions: this.extensions });
     if (this.stack !== undefined) copy.stack = this.stack;
     return copy;
   }

@@ -4,6 +4,8 @@
  */
 export { Headers } from "./headers.js";
 export { Request } from "./request.js";
+export type { MultipartField, MultipartFile, MultipartOptions, MultipartPart } from "./body/multipart.js";
+export type { ValidationIssue } from "./body/validation.js";
 export { ResponseWriter, type BodyStream, type ResponseBody } from "./response-writer.js";
 export type { BodyKind, BodyTransform, BodyTransformer, TransformHead, TransformOutput } from "./body-transform.js";
 export { ResponseWritten, type ResponseFacts, type ResponseOutcome } from "./response-written.js";

@@ -3,10 +3,16 @@
  * backpressure, or read whole up to a cap).
  * @module
  */
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { RequestHead } from "../core/index.js";
 import { Headers } from "./headers.js";
 import { Glitch } from "./glitch.js";
 import { RequestHeadView } from "./request-head.js";
+import { cappedChunks } from "./body/capped.js";
+import { fieldsObject } from "./body/form.js";
+import { requireMediaType } from "./body/media-type.js";
+import { readMultipart, type MultipartOptions, type MultipartPart } from "./body/multipart.js";
+import { validate } from "./body/validation.js";
 
 /** Where a request's body comes from: implemented by the connection. */
 export interface BodySource {
@@ -118,7 +124,8 @@ export class Request {
 
   /**
    * The body as a stream of chunks. The connection reads from the client only as fast as
-   * this is consumed. Not capped by `maxBodyBytes`: the handler decides.
+   * this is consumed. Not capped by `maxBodyBytes`: the handler decides (`stream({ maxBytes })`
+   * caps it).
    */
   get body(): AsyncIterable<Uint8Array> {
     const source = this.#take();
@@ -130,6 +137,38 @@ export class Request {
         },
       }),
     };
+  }
+
+  /**
+   * The body as a stream of chunks, like `body`, capped at `maxBytes` (Infinity: no cap):
+   * a Content-Length over it is refused with Glitch 413 before anything is read, and a body
+   * without one fails with 413 as soon as more than `maxBytes` came.
+   */
+  stream(options: { maxBytes?: number } = {}): AsyncIterable<Uint8Array> {
+    const max = options.maxBytes ?? Infinity;
+    if (!(max >= 0)) throw new RangeError(`maxBytes must be a number ≥ 0, got ${max}`);
+    const source = this.#take();
+    return cappedChunks(source, max, "maxBytes");
+  }
+
+  /**
+   * A `multipart/form-data` body (RFC 7578, HTML forms with files) as its parts, in order:
+   * fields whole, files as streams to read or skip before the next part. Another media
+   * type → Glitch 415; no or a bad boundary, a malformed body → 400; over a limit → 413
+   * naming it (see {@link MultipartOptions}). The client's bytes are read only as fast as
+   * the parts are consumed; files are never held whole in memory.
+   *
+   * ```ts
+   * for await (const part of req.multipart({ maxFileBytes: 100 * 2 ** 20 })) {
+   *   if (part.kind === "field") fields[part.name] = part.value;
+   *   else await pipeline(part.stream, createWriteStream(tmpPath()));
+   * }
+   * ```
+   */
+  multipart(options?: MultipartOptions): AsyncIterableIterator<MultipartPart> {
+    const headers = this.headers;
+    // The checks (415, 400, the Content-Length against maxBytes) come before the body is taken.
+    return readMultipart(headers, this.#take(), options);
   }
 
   /** The whole body; over `maxBodyBytes` → Glitch 413. */
@@ -159,13 +198,55 @@ export class Request {
     }
   }
 
-  /** The whole body parsed as JSON (malformed → 400). */
-  async json(): Promise<unknown> {
+  /**
+   * The whole body parsed as JSON (malformed → 400); with a schema, validated by it (any
+   * Standard Schema validator: zod, valibot, arktype, …): its typed output, or Glitch 422
+   * listing each failing field (see {@link ValidationIssue}). The Content-Type isn't checked.
+   *
+   * ```ts
+   * const todo = await req.json(z.object({ title: z.string().min(1) })); // { title: string }
+   * ```
+   */
+  async json(): Promise<unknown>;
+  async json<Schema extends StandardSchemaV1>(schema: Schema): Promise<StandardSchemaV1.InferOutput<Schema>>;
+  async json(schema?: StandardSchemaV1): Promise<unknown> {
     const text = await this.text();
+    let value: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      value = JSON.parse(text) as unknown;
     } catch (error) {
       throw new Glitch(400, `the request body is not valid JSON: ${(error as Error).message}`, { cause: error });
     }
+    return schema === undefined ? value : validate(schema, value, "the request body");
+  }
+
+  /**
+   * An `application/x-www-form-urlencoded` body (an HTML form without files) as
+   * URLSearchParams, read under `maxBodyBytes` (413 beyond). Another media type → Glitch
+   * 415. The bytes must be UTF-8 (400 otherwise); percent-escapes are decoded as
+   * URLSearchParams does: a malformed one (`%zz`) stays as written, an escaped byte
+   * sequence that isn't UTF-8 becomes U+FFFD. With a schema, the fields are validated as an
+   * object (a name sent once → its string, more than once → an array of them): the typed
+   * output, or Glitch 422 listing each failing field.
+   */
+  async form(): Promise<URLSearchParams>;
+  async form<Schema extends StandardSchemaV1>(schema: Schema): Promise<StandardSchemaV1.InferOutput<Schema>>;
+  async form(schema?: StandardSchemaV1): Promise<unknown> {
+    requireMediaType(this.headers, "application/x-www-form-urlencoded");
+    const params = new URLSearchParams(await this.text());
+    return schema === undefined ? params : validate(schema, fieldsObject(params), "the form");
+  }
+
+  /**
+   * The query parameters validated by a Standard Schema validator, as an object (a name
+   * sent once → its string, more than once → an array of them; coerce numbers in the
+   * schema): its typed output, or Glitch 422 listing each failing parameter.
+   *
+   * ```ts
+   * const { page } = await req.validQuery(z.object({ page: z.coerce.number().int().min(1).default(1) }));
+   * ```
+   */
+  async validQuery<Schema extends StandardSchemaV1>(schema: Schema): Promise<StandardSchemaV1.InferOutput<Schema>> {
+    return validate(schema, fieldsObject(this.query), "the query");
   }
 }
