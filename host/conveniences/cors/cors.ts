@@ -2,10 +2,10 @@
  * CORS (the Fetch standard's CORS protocol) as middleware.
  * @module
  */
-import type { Handler } from "../../connection/index.js";
 import { Glitch } from "../../http/glitch.js";
 import type { Request } from "../../http/request.js";
 import type { ResponseWriter } from "../../http/response-writer.js";
+import type { Middleware } from "../router/middleware.js";
 
 /** Which origins may read responses: any (`*`), one, a list, or a predicate. */
 export type CorsOrigin = "*" | string | readonly string[] | ((origin: string, req: Request) => boolean);
@@ -36,11 +36,16 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
  * origin, method or header gets no CORS fields, so the browser withholds the response.
  * `Vary: Origin` is added whenever the answer depends on the Origin.
  *
+ * Around a whole router, or on the routes that need it (then it sees their preflights too:
+ * the router runs a preflight through the middleware of the route it asks about):
+ *
  * ```ts
  * await serve(cors({ origin: ["https://app.example.com"], credentials: true })(router.route));
+ * const partners = cors({ origin: "https://partner.example" });
+ * router.put("/shared/:id", partners, async (req, res) => res.setJson({ id: req.params.id }).send());
  * ```
  */
-export function cors(options: CorsOptions): (next: Handler) => Handler {
+export function cors(options: CorsOptions): Middleware {
   const policy = compile(options);
   return (next) => async (req, res) => {
     const origin = req.headers.get("origin");

@@ -7,8 +7,9 @@ import { Glitch } from "../../http/glitch.js";
 import type { Request } from "../../http/request.js";
 import type { ResponseWriter } from "../../http/response-writer.js";
 import type { ResponseWritten } from "../../http/response-written.js";
+import type { Middleware, PlainMiddleware } from "./middleware.js";
 import type { PathParams } from "./path-params.js";
-import { RouteTree, segmentsOf, type MethodTable, type Target } from "./route-tree.js";
+import { RouteTree, segmentsOf, type Match, type MethodTable, type Target } from "./route-tree.js";
 
 /** The request a route handler sees: its path parameters and its router's state, typed. */
 export type RoutedRequest<P, S> = Request & {
@@ -21,12 +22,115 @@ export type RoutedRequest<P, S> = Request & {
   readonly state: S;
 };
 
-/** A route's handler. `P` comes from the pattern; `S` is the router's state type. */
-export type RouteHandler<P, S> = (req: RoutedRequest<P, S>, res: ResponseWriter) => Promise<ResponseWritten>;
+/**
+ * A route's handler. `P` comes from the pattern; `S` is the router's state type; `A` is what
+ * the route's middleware added to the request (`unknown`, nothing, when it has none).
+ */
+export type RouteHandler<P, S, A = unknown> = (req: RoutedRequest<P, S> & A, res: ResponseWriter) => Promise<ResponseWritten>;
+
+/**
+ * Adds a route: `(pattern, handler)`, or `(pattern, ...middleware, handler)` with up to four
+ * middleware (compose more into one with {@link compose}). Each middleware must accept the
+ * request as the ones before it leave it (the route's typed params and state plus their
+ * additions), and the handler sees every addition. A {@link PlainMiddleware} fits anywhere
+ * and adds nothing. Returns the router, for chaining.
+ *
+ * ```ts
+ * router.get("/users/:id", auth.required(), async (req, res) => res.setJson({ id: req.params.id, by: req.user.subject }).send());
+ * ```
+ *
+ * @typeParam S - The router's state type.
+ * @typeParam This - The router's type (returned for chaining).
+ */
+export interface AddRoute<S, This> {
+  /** A route without middleware. */
+  <P extends string>(pattern: P, handler: RouteHandler<PathParams<P>, S>): This;
+  /** A route behind one middleware; the handler sees what it adds. */
+  <P extends string, A>(pattern: P, m1: Middleware<RoutedRequest<PathParams<P>, S>, A> | PlainMiddleware, handler: RouteHandler<PathParams<P>, S, NoInfer<A>>): This;
+  /** A route behind two middleware, outermost first; each sees what the ones before it added. */
+  <P extends string, A, B>(
+    pattern: P,
+    m1: Middleware<RoutedRequest<PathParams<P>, S>, A> | PlainMiddleware,
+    m2: Middleware<RoutedRequest<PathParams<P>, S> & NoInfer<A>, B> | PlainMiddleware,
+    handler: RouteHandler<PathParams<P>, S, NoInfer<A & B>>,
+  ): This;
+  /** A route behind three middleware, outermost first; each sees what the ones before it added. */
+  <P extends string, A, B, C>(
+    pattern: P,
+    m1: Middleware<RoutedRequest<PathParams<P>, S>, A> | PlainMiddleware,
+    m2: Middleware<RoutedRequest<PathParams<P>, S> & NoInfer<A>, B> | PlainMiddleware,
+    m3: Middleware<RoutedRequest<PathParams<P>, S> & NoInfer<A & B>, C> | PlainMiddleware,
+    handler: RouteHandler<PathParams<P>, S, NoInfer<A & B & C>>,
+  ): This;
+  /** A route behind four middleware, outermost first; each sees what the ones before it added. */
+  <P extends string, A, B, C, D>(
+    pattern: P,
+    m1: Middleware<RoutedRequest<PathParams<P>, S>, A> | PlainMiddleware,
+    m2: Middleware<RoutedRequest<PathParams<P>, S> & NoInfer<A>, B> | PlainMiddleware,
+    m3: Middleware<RoutedRequest<PathParams<P>, S> & NoInfer<A & B>, C> | PlainMiddleware,
+    m4: Middleware<RoutedRequest<PathParams<P>, S> & NoInfer<A & B & C>, D> | PlainMiddleware,
+    handler: RouteHandler<PathParams<P>, S, NoInfer<A & B & C & D>>,
+  ): This;
+}
+
+/**
+ * Adds a route for a method given first (a token such as `GET`, or `*` for any method);
+ * otherwise the same as {@link AddRoute}.
+ *
+ * @typeParam S - The router's state type.
+ * @typeParam This - The router's type (returned for chaining).
+ */
+export interface AddMethodRoute<S, This> {
+  /** A route without middleware. */
+  <P extends string>(method: string, pattern: P, handler: RouteHandler<PathParams<P>, S>): This;
+  /** A route behind one middleware; the handler sees what it adds. */
+  <P extends string, A>(method: string, pattern: P, m1: Middleware<RoutedRequest<PathParams<P>, S>, A> | PlainMiddleware, handler: RouteHandler<PathParams<P>, S, NoInfer<A>>): This;
+  /** A route behind two middleware, outermost first; each sees what the ones before it added. */
+  <P extends string, A, B>(
+    method: string,
+    pattern: P,
+    m1: Middleware<RoutedRequest<PathParams<P>, S>, A> | PlainMiddleware,
+    m2: Middleware<RoutedRequest<PathParams<P>, S> & NoInfer<A>, B> | PlainMiddleware,
+    handler: RouteHandler<PathParams<P>, S, NoInfer<A & B>>,
+  ): This;
+  /** A route behind three middleware, outermost first; each sees what the ones before it added. */
+  <P extends string, A, B, C>(
+    method: string,
+    pattern: P,
+    m1: Middleware<RoutedRequest<PathParams<P>, S>, A> | PlainMiddleware,
+    m2: Middleware<RoutedRequest<PathParams<P>, S> & NoInfer<A>, B> | PlainMiddleware,
+    m3: Middleware<RoutedRequest<PathParams<P>, S> & NoInfer<A & B>, C> | PlainMiddleware,
+    handler: RouteHandler<PathParams<P>, S, NoInfer<A & B & C>>,
+  ): This;
+  /** A route behind four middleware, outermost first; each sees what the ones before it added. */
+  <P extends string, A, B, C, D>(
+    method: string,
+    pattern: P,
+    m1: Middleware<RoutedRequest<PathParams<P>, S>, A> | PlainMiddleware,
+    m2: Middleware<RoutedRequest<PathParams<P>, S> & NoInfer<A>, B> | PlainMiddleware,
+    m3: Middleware<RoutedRequest<PathParams<P>, S> & NoInfer<A & B>, C> | PlainMiddleware,
+    m4: Middleware<RoutedRequest<PathParams<P>, S> & NoInfer<A & B & C>, D> | PlainMiddleware,
+    handler: RouteHandler<PathParams<P>, S, NoInfer<A & B & C & D>>,
+  ): This;
+}
+
+/**
+ * A middleware or a handler as the route methods receive them, types erased (the overloads
+ * checked them): something callable. `never` parameters make every middleware and handler
+ * assignable to it without `any`.
+ */
+type Step = (arg: never, res: never) => unknown;
 
 /** What a route stores: the handler, type-erased (the types were checked at registration). */
 interface Route extends Target {
-  handler: (req: Request, res: ResponseWriter) => Promise<ResponseWritten>;
+  /** The handler wrapped in the route's middleware, outermost first. */
+  handler: Handler;
+  /**
+   * For a route with middleware: that middleware around the automatic OPTIONS answer, run
+   * for a CORS preflight asking about this route's method when the path has no OPTIONS
+   * route, so that per-route middleware such as `cors()` sees (and answers) its preflights.
+   */
+  preflight: Handler | undefined;
 }
 
 /** The order methods are listed in `Allow`. */
@@ -51,10 +155,21 @@ const ANY = "*";
  *   `Allow`; HEAD runs the GET route when there is no HEAD route (the library sends only
  *   the head); OPTIONS without a route → 204 with `Allow`; `OPTIONS *` lists every method.
  * - `state` (typed `S`) is handed to this router's handlers as `req.state`.
+ * - A route may have middleware between its pattern and its handler (see {@link AddRoute}).
+ *   They run after matching (so they see `req.params` and `req.state`), outermost first,
+ *   and what they add to the request is typed in the handler. They are applied once, at
+ *   registration: a route without middleware pays nothing for the feature. A CORS
+ *   preflight for a path without an OPTIONS route goes through the middleware of the route
+ *   it asks about (`Access-Control-Request-Method`) before the automatic 204, so a
+ *   per-route `cors()` answers it.
  *
  * ```ts
  * const api = new Router({ state: { db } })
- *   .get("/users/:id", async (req, res) => res.setJson(await req.state.db.user(req.params.id)).send());
+ *   .get("/users/:id", async (req, res) => res.setJson(await req.state.db.user(req.params.id)).send())
+ *   .delete("/users/:id", auth.required(), async (req, res) => {
+ *     await req.state.db.remove(req.params.id, { by: req.user.subject });
+ *     return res.sendCode(204);
+ *   });
  * await serve(api.route);
  * ```
  */
@@ -67,54 +182,55 @@ export class Router<S = undefined> {
     this.#state = options[0]?.state as S;
   }
 
-  /** Adds a route for `method` (a token such as `GET`, or `*` for any method). */
-  on<P extends string>(method: string, pattern: P, handler: RouteHandler<PathParams<P>, S>): this {
-    if (method !== ANY && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(method)) throw new Error(`route ${pattern}: ${JSON.stringify(method)} is not a method`);
-    const table = this.#tree.tableFor(pattern);
-    if (table.has(method)) throw new Error(`route ${method === ANY ? "(any method)" : method} ${pattern} is already registered`);
-    const route: Route = { handler: handler as Route["handler"] };
-    table.set(method, route);
-    if (method !== ANY) this.#methods.add(method);
-    return this;
-  }
+  // The route methods are properties typed by an overloaded interface (AddRoute), not
+  // methods, so the overloads for 0–4 middleware are written once instead of per method.
 
+  /** Adds a route for `method` (a token such as `GET`, or `*` for any method), with optional middleware (see {@link AddMethodRoute}). */
+  readonly on: AddMethodRoute<S, this> = (method: string, pattern: string, ...chain: readonly Step[]) => this.#add(method, pattern, chain);
   /** Adds a GET route (HEAD requests run it too when the path has no HEAD route); throws if the path already has one. */
-  get<P extends string>(pattern: P, handler: RouteHandler<PathParams<P>, S>): this {
-    return this.on("GET", pattern, handler);
-  }
+  readonly get: AddRoute<S, this> = (pattern: string, ...chain: readonly Step[]) => this.#add("GET", pattern, chain);
   /** Adds a POST route; throws if the path already has one. */
-  post<P extends string>(pattern: P, handler: RouteHandler<PathParams<P>, S>): this {
-    return this.on("POST", pattern, handler);
-  }
+  readonly post: AddRoute<S, this> = (pattern: string, ...chain: readonly Step[]) => this.#add("POST", pattern, chain);
   /** Adds a PUT route; throws if the path already has one. */
-  put<P extends string>(pattern: P, handler: RouteHandler<PathParams<P>, S>): this {
-    return this.on("PUT", pattern, handler);
-  }
+  readonly put: AddRoute<S, this> = (pattern: string, ...chain: readonly Step[]) => this.#add("PUT", pattern, chain);
   /** Adds a PATCH route; throws if the path already has one. */
-  patch<P extends string>(pattern: P, handler: RouteHandler<PathParams<P>, S>): this {
-    return this.on("PATCH", pattern, handler);
-  }
+  readonly patch: AddRoute<S, this> = (pattern: string, ...chain: readonly Step[]) => this.#add("PATCH", pattern, chain);
   /** Adds a DELETE route; throws if the path already has one. */
-  delete<P extends string>(pattern: P, handler: RouteHandler<PathParams<P>, S>): this {
-    return this.on("DELETE", pattern, handler);
-  }
+  readonly delete: AddRoute<S, this> = (pattern: string, ...chain: readonly Step[]) => this.#add("DELETE", pattern, chain);
   /**
    * Adds an OPTIONS route; throws if the path already has one. Without one, OPTIONS gets
    * 204 with `Allow` listing the path's methods.
    */
-  options<P extends string>(pattern: P, handler: RouteHandler<PathParams<P>, S>): this {
-    return this.on("OPTIONS", pattern, handler);
-  }
+  readonly options: AddRoute<S, this> = (pattern: string, ...chain: readonly Step[]) => this.#add("OPTIONS", pattern, chain);
   /**
    * Adds a HEAD route, taking precedence over the GET route for HEAD requests; throws if
    * the path already has one. The library sends the head only, whatever body is set.
    */
-  head<P extends string>(pattern: P, handler: RouteHandler<PathParams<P>, S>): this {
-    return this.on("HEAD", pattern, handler);
-  }
+  readonly head: AddRoute<S, this> = (pattern: string, ...chain: readonly Step[]) => this.#add("HEAD", pattern, chain);
   /** A route for every method (used when the path has no route for the request's method). */
-  all<P extends string>(pattern: P, handler: RouteHandler<PathParams<P>, S>): this {
-    return this.on(ANY, pattern, handler);
+  readonly all: AddRoute<S, this> = (pattern: string, ...chain: readonly Step[]) => this.#add(ANY, pattern, chain);
+
+  #add(method: string, pattern: string, chain: readonly Step[]): this {
+    if (method !== ANY && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(method)) throw new Error(`route ${pattern}: ${JSON.stringify(method)} is not a method`);
+    // JavaScript callers have no overloads checking them: say at start-up which argument is wrong.
+    if (chain.length === 0) throw new TypeError(`route ${pattern}: no handler`);
+    chain.forEach((step, i) => {
+      if (typeof step !== "function") {
+        throw new TypeError(`route ${pattern}: ${i === chain.length - 1 ? "the handler" : `middleware ${i + 1}`} is ${step === null ? "null" : typeof step}, not a function`);
+      }
+    });
+    const table = this.#tree.tableFor(pattern);
+    if (table.has(method)) throw new Error(`route ${method === ANY ? "(any method)" : method} ${pattern} is already registered`);
+    const middleware = chain.slice(0, -1) as PlainMiddleware[];
+    // Wrapped once, here, not per request; a route without middleware stores its handler as is.
+    const wrap = (terminal: Handler): Handler => middleware.reduceRight((next, m) => m(next), terminal);
+    const route: Route = {
+      handler: wrap(chain[chain.length - 1] as Handler),
+      preflight: middleware.length === 0 ? undefined : wrap(async (_req, res) => this.#allow(res, allowOf(table)).sendCode(204)),
+    };
+    table.set(method, route);
+    if (method !== ANY) this.#methods.add(method);
+    return this;
   }
 
   /**
@@ -149,14 +265,17 @@ export class Router<S = undefined> {
     if (match === undefined) {
       const any = this.#tree.find(segments, (t) => t.size > 0);
       if (any === undefined) throw withoutStack(() => Glitch.notFound());
-      const allowed = allowOf(any.methods);
-      if (method === "OPTIONS") return this.#allow(res, allowed).sendCode(204);
-      throw withoutStack(() => Glitch.methodNotAllowed(allowed));
+      if (method === "OPTIONS") {
+        const preflight = preflightOf(any.methods, req);
+        if (preflight === undefined) return this.#allow(res, allowOf(any.methods)).sendCode(204);
+        req.params = paramsOf(any);
+        req.state = any.owner ? (any.owner as Router<unknown>).#state : this.#state;
+        return preflight(req, res);
+      }
+      throw withoutStack(() => Glitch.methodNotAllowed(allowOf(any.methods)));
     }
     const route = (match.methods.get(method) ?? match.methods.get(ANY) ?? match.methods.get("GET")) as Route;
-    const params: Record<string, string> = {};
-    for (const [name, value] of match.params) params[name] = value;
-    req.params = params;
+    req.params = paramsOf(match);
     req.state = match.owner ? (match.owner as Router<unknown>).#state : this.#state;
     return route.handler(req, res);
   }
@@ -168,6 +287,24 @@ export class Router<S = undefined> {
   #allMethods(): string[] {
     return allowOf(new Map([...this.#methods].map((m) => [m, {}])));
   }
+}
+
+/** The params object of a match. */
+function paramsOf(match: Match): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [name, value] of match.params) params[name] = value;
+  return params;
+}
+
+/**
+ * For an OPTIONS request that is a CORS preflight: the preflight chain of the route for the
+ * method it asks about (HEAD falling back to GET, as HEAD requests do), if that route has middleware.
+ */
+function preflightOf(table: MethodTable, req: Request): Handler | undefined {
+  const asked = req.headers.get("access-control-request-method");
+  if (asked === undefined) return undefined;
+  const route = (table.get(asked) ?? table.get(ANY) ?? (asked === "HEAD" ? table.get("GET") : undefined)) as Route | undefined;
+  return route?.preflight;
 }
 
 /**
