@@ -1,8 +1,10 @@
 // `npm run bench:bindings`: per-call cost of parse-head on the three requests of
 // `bench:parser`, from every host of the core: the TypeScript thin binding, jco's
 // generated bindings of the component, the C binding (wasm2c's C of the scalar core;
-// beside Node's native llhttp on the same requests) and the Python binding (wasmtime's
-// component API; beside Python's own http.client head parsing). Only parse-head's call is
+// beside Node's native llhttp on the same requests) and the Python binding on each of its
+// backends (the core module called directly, the default; the same through wasmtime.Func;
+// the component through wasmtime's component API; beside Python's own http.client head
+// parsing). Only parse-head's call is
 // timed (no request view, no header strings); medians of interleaved rounds. A benchmark,
 // not a test: figures swing between runs on shared machines, compare within one run.
 import { execFileSync } from "node:child_process";
@@ -78,7 +80,7 @@ try {
     });
     for (const line of out.trim().split("\n")) {
       const r = JSON.parse(line);
-      results.push({ request: byFile.get(r.file), host: r.parser === "http.client.parse_headers" ? "Python http.client" : "Python binding (wasmtime)", ns: r.ns });
+      results.push({ request: byFile.get(r.file), host: r.parser === "http.client.parse_headers" ? "Python http.client" : r.parser, ns: r.ns });
     }
   } catch (error) {
     skipped.push(`Python: ${error.message.split("\n")[0]} (needs python3 with wasmtime)`);

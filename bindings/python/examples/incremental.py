@@ -21,7 +21,7 @@ from tophat_core import (
 
 def serve_pieces(pieces: Iterable[bytes]) -> List[str]:
     """What each request in `pieces` asked for, or why it was refused."""
-    core = Core()  # the component: TOPHAT_COMPONENT, beside the package, or the repo's dist/
+    core = Core()  # the core module: TOPHAT_CORE_MODULE, beside the package, or the repo's dist/
     answers: List[str] = []
     reader = HeadReader(core)
     body_left = 0                   # Content-Length bytes still to skip
