@@ -144,7 +144,9 @@ class FileContent extends Readable {
     from.once("end", () => {
       if (!this.destroyed) this.push(null);
     });
-    from.once("error", (error) => this.destroy(error));
+    // busboy fails a file cut short ("Unexpected end of file") before it fails the form:
+    // the handler reading it gets the 400 the form would have.
+    from.once("error", (error) => this.destroy(malformed(error)));
   }
 
   override _read(): void {
