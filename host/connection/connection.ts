@@ -13,6 +13,7 @@ import { Request } from "../http/request.js";
 import { ResponseWriter } from "../http/response-writer.js";
 import type { HandedOver } from "../http/upgrade.js";
 import { BodyReader } from "./body-reader.js";
+import { publishRequestStart } from "./diagnostics.js";
 import { Exchange, type ConnectionPort } from "./exchange.js";
 import { HandlerRun, type Handler, type HandlerHost } from "./handler-run.js";
 import { Inbound, ReadTimeout } from "./inbound.js";
@@ -345,7 +346,8 @@ export class Connection {
       ex.mustClose = true;
       return this.#sendError(new Glitch(501, "CONNECT is not supported by this server"), ex).then(() => false);
     }
-    const res = new ResponseWriter(ex);
+    const res = (ex.res = new ResponseWriter(ex));
+    publishRequestStart(req, res);
 
     // The next request may start once this response is handed to the transport: a
     // handler's code after `await res.send()` (which waits for the flush) overlaps it.
@@ -459,7 +461,7 @@ export class Connection {
   async #sendError(error: unknown, ex: Exchange | undefined): Promise<void> {
     const exchange = ex ?? new Exchange(this.#port, undefined, performance.now());
     const rendered = renderError(error, exchange.req?.headers.get("accept"), this.#options.verboseErrors, this.#options.errorFormat);
-    const res = new ResponseWriter(exchange);
+    const res = (exchange.res = new ResponseWriter(exchange));
     res.setStatus(rendered.status);
     for (const [name, value] of Object.entries(rendered.headers)) res.setHeader(name, value);
     res.setHeader("Content-Type", rendered.contentType).setBody(rendered.body);

@@ -6,11 +6,12 @@
 import type { Core, RequestContext as FramingContext, RequestHead } from "../core/index.js";
 import { ClientClosedError } from "../http/http-error.js";
 import type { Request, RequestContext } from "../http/request.js";
-import type { ResponseChannel } from "../http/response-writer.js";
+import type { ResponseChannel, ResponseWriter } from "../http/response-writer.js";
 import type { HandedOver } from "../http/upgrade.js";
 import type { ResponseWritten } from "../http/response-written.js";
 import type { BodyReader, ByteSupply } from "./body-reader.js";
 import { httpDate } from "./date.js";
+import { publishResponseFinish, publishResponseHead } from "./diagnostics.js";
 
 /** What an exchange needs from its connection (one object per connection, not per request). */
 export interface ConnectionPort {
@@ -48,6 +49,8 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
   /** Undefined for the error response to a head that couldn't be read. */
   readonly head: RequestHead | undefined;
   req: Request | undefined;
+  /** The response being written on this exchange (the handler's, or the library's error response); for diagnostics. */
+  res: ResponseWriter | undefined;
   body: BodyReader | undefined;
   readonly startedAt: number;
   /** When the request's first byte arrived (`performance.now()`). */
@@ -67,6 +70,8 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
   /** Set when the connection gave up on the handler (its deadline): nothing more of its response may be written. */
   cancelled: Error | undefined;
   #finished: AbortController | undefined;
+  /** The response's first bytes (its head) were written: `tophat.server.response.head` went out. */
+  #headOut = false;
 
   constructor(port: ConnectionPort, head: RequestHead | undefined, startedAt: number) {
     this.#port = port;
@@ -165,12 +170,20 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
 
   write(chunks: readonly Uint8Array[], last: boolean): Promise<void> {
     if (this.cancelled) return Promise.reject(this.cancelled);
+    if (!this.#headOut) this.#headWritten();
     return this.#port.write(this, chunks, last);
   }
 
   writeLast(chunks: readonly Uint8Array[], done: (error: Error | undefined) => void): void {
     if (this.cancelled) return done(this.cancelled);
+    if (!this.#headOut) this.#headWritten();
     this.#port.writeLast(this, chunks, done);
+  }
+
+  /** The first write of a response carries its head (the writer frames the head with, or before, any body). */
+  #headWritten(): void {
+    this.#headOut = true;
+    publishResponseHead(this.req, this.res);
   }
 
   flushedBytes(): number {
@@ -182,6 +195,7 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
     if (mustClose) this.mustClose = true;
     this.handOff();
     this.#port.responded(this, written);
+    publishResponseFinish(this.req, this.res, written);
   }
 
   upgradable(): { offered: string; tunnel: boolean } | { refused: Error } {
@@ -189,6 +203,7 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
   }
 
   takeOver(head: Uint8Array): Promise<HandedOver> {
+    this.#headWritten();
     return this.#port.takeOver(this, head);
   }
 

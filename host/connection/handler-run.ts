@@ -9,6 +9,7 @@ import { ClientClosedError, HandlerTimeoutError } from "../http/http-error.js";
 import type { Request } from "../http/request.js";
 import type { ResponseWriter } from "../http/response-writer.js";
 import { ResponseWritten } from "../http/response-written.js";
+import { publishRequestError } from "./diagnostics.js";
 import type { Exchange } from "./exchange.js";
 import type { Logger } from "./options.js";
 
@@ -114,6 +115,7 @@ export class HandlerRun {
 
   #settled(outcome: HandlerOutcome): void {
     this.#outcome = outcome;
+    if (!outcome.ok) publishRequestError(this.#req, outcome.error);
     if (!this.#movedOn) this.#notify();
     else if (this.#released === "lost") this.#checkOutcomeAfterLoss(outcome);
     // (A timeout was logged once, when it happened.)

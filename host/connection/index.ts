@@ -6,3 +6,10 @@ export { accept, type AcceptOptions } from "./accept.js";
 export type { ConnectionSummary, Handler } from "./connection.js";
 export type { ConnectionOptions, ErrorFormat, Logger } from "./options.js";
 export type { Connectable, WebStreamPair } from "./transport.js";
+export {
+  tophatChannels,
+  type RequestStartMessage,
+  type ResponseHeadMessage,
+  type ResponseFinishMessage,
+  type RequestErrorMessage,
+} from "./diagnostics.js";
