@@ -11,7 +11,7 @@ import json
 import statistics
 import sys
 import time
-from typing import Callable
+from typing import Callable, List, Tuple
 
 from tophat_core import Complete, Core, DEFAULT_LIMITS
 
@@ -24,7 +24,13 @@ def python_http(data: bytes) -> int:
     return len(method) + len(headers)
 
 
-def timed(fn: Callable[[bytes], object], data: bytes) -> float:
+Parser = Callable[[bytes], object]
+
+ROUNDS = 5
+
+
+def iterations(fn: Parser, data: bytes) -> int:
+    """How many calls take about 300 ms."""
     n = 10
     while True:
         t0 = time.perf_counter_ns()
@@ -32,16 +38,15 @@ def timed(fn: Callable[[bytes], object], data: bytes) -> float:
             fn(data)
         dt = time.perf_counter_ns() - t0
         if dt > 30_000_000:
-            n = max(1, int(n * 300_000_000 / dt))
-            break
+            return max(1, int(n * 300_000_000 / dt))
         n *= 4
-    samples = []
-    for _ in range(5):
-        t0 = time.perf_counter_ns()
-        for _ in range(n):
-            fn(data)
-        samples.append((time.perf_counter_ns() - t0) / n)
-    return statistics.median(samples)
+
+
+def once(fn: Parser, data: bytes, n: int) -> float:
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        fn(data)
+    return (time.perf_counter_ns() - t0) / n
 
 
 def main() -> None:
@@ -57,9 +62,19 @@ def main() -> None:
             if not isinstance(core.parse_head(data, DEFAULT_LIMITS), Complete):
                 raise SystemExit(f"{name}: not a complete head for {label}")
         # Each timed function is one call, as the binding's users make it.
-        parsers = [(label, functools.partial(core.parse_head, limits=DEFAULT_LIMITS)) for label, core in cores.items()]
-        for parser, fn in parsers + [("http.client.parse_headers", python_http)]:
-            print(json.dumps({"file": name, "parser": parser, "ns": timed(fn, data)}), flush=True)
+        parsers: List[Tuple[str, Parser]] = [
+            (label, functools.partial(core.parse_head, limits=DEFAULT_LIMITS)) for label, core in cores.items()
+        ]
+        parsers.append(("http.client.parse_headers", python_http))
+        counts = [iterations(fn, data) for _, fn in parsers]
+        # Rounds interleave the parsers, so that a change in the machine's load (it is
+        # shared) falls on all of them rather than on whichever ran then.
+        samples: List[List[float]] = [[] for _ in parsers]
+        for _ in range(ROUNDS):
+            for (_, fn), n, into in zip(parsers, counts, samples):
+                into.append(once(fn, data, n))
+        for (parser, _), got in zip(parsers, samples):
+            print(json.dumps({"file": name, "parser": parser, "ns": statistics.median(got)}), flush=True)
 
 
 if __name__ == "__main__":
