@@ -1,6 +1,7 @@
 // The REST API example, started as the README says — with its in-memory store
 // (`npm start`) and with PostgreSQL (`server-postgres.js`, against a throwaway server this
-// test starts on loopback) — and used like a client would: login, CRUD, validation, per-user
+// test starts on loopback) — and used like a client would: login, CRUD, validation (zod
+// through req.json(schema): 422 problem+json listing the failing fields), per-user
 // isolation, CORS preflight, logout.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -102,10 +103,26 @@ describe.each(STORES)("examples/rest-api with the $name store", (store) => {
     const ada = client();
     await ada("POST", "/login", { name: "ada", password: "lovelace" });
     const json = { accept: "application/json" };
-    expect(await ada("POST", "/todos", { title: "" }, json)).toMatchObject({ status: 422, body: { status: 422, detail: "title must be a non-empty string" } });
+    // Bodies are validated with zod through req.json(schema): a 422 lists each failing field.
+    const invalid = await ada("POST", "/todos", { title: "   " }, json);
+    expect([invalid.status, invalid.res.headers.get("content-type"), invalid.body]).toEqual([
+      422,
+      "application/problem+json",
+      {
+        type: "about:blank",
+        title: "Unprocessable Content",
+        status: 422,
+        detail: "the request body is invalid: /title: must not be empty",
+        errors: [{ pointer: "/title", detail: "must not be empty" }],
+      },
+    ]);
     expect(await ada("POST", "/todos", "{not json", json)).toMatchObject({ status: 400 });
-    expect((await ada("POST", "/todos", [1], json)).body).toMatchObject({ detail: "the body must be a JSON object" });
-    expect((await ada("PATCH", "/todos/1", { done: "yes" }, json)).status).toBe(422);
+    expect(await ada("POST", "/todos", [1], json)).toMatchObject({ status: 422, body: { errors: [{ pointer: "", detail: "must be a JSON object" }] } });
+    expect(await ada("PATCH", "/todos/1", { done: "yes", title: 7 }, json)).toMatchObject({
+      status: 422,
+      body: { errors: [{ pointer: "/title", detail: "must be a string" }, { pointer: "/done", detail: "must be true or false" }] },
+    });
+    expect(await ada("POST", "/login", { name: "ada" }, json)).toMatchObject({ status: 422, body: { errors: [{ pointer: "/password", detail: "must be a string" }] } });
     expect((await ada("GET", "/todos/not-a-number", undefined, json)).status).toBe(404);
     const wrongType = await fetch(`${app.base}/login`, { method: "POST", body: "name=ada", headers: { "content-type": "application/x-www-form-urlencoded" } });
     expect(wrongType.status).toBe(415);

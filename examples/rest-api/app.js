@@ -1,10 +1,12 @@
 // The REST API example's application: a per-user todo list behind a cookie login.
 // Everything the conveniences offer, in one small app: Router (params, 404/405), JSON
-// bodies, Glitch for every error answer, CORS for a browser front end on another origin,
-// identity (a signed JWT in an HttpOnly cookie) for login/logout. The store is injected:
-// memory-store.js (the default) or postgres-store.js.
+// bodies validated with zod through req.json(schema) (an invalid body is a 422 listing each
+// failing field), Glitch for every error answer, CORS for a browser front end on another
+// origin, identity (a signed JWT in an HttpOnly cookie) for login/logout. The store is
+// injected: memory-store.js (the default) or postgres-store.js.
 import { scryptSync, timingSafeEqual } from "node:crypto";
 import { Glitch, Router, compose, cors, identity, orGlitch } from "tophat";
+import { z } from "zod";
 
 /** Demo accounts: name → scrypt hash of the password (never store plain passwords). */
 function demoUsers() {
@@ -24,19 +26,19 @@ function demoUsers() {
   };
 }
 
-/** Reads a JSON object body, or answers 400/415. */
-async function jsonObject(req) {
+// The bodies the API accepts. Any Standard Schema validator (zod, valibot, arktype) fits
+// req.json(schema); zod is what this example installs.
+const object = { error: "must be a JSON object" };
+const Title = z.string({ error: "must be a string" }).trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
+const Login = z.object({ name: z.string({ error: "must be a string" }), password: z.string({ error: "must be a string" }) }, object);
+const NewTodo = z.object({ title: Title }, object);
+const TodoPatch = z.object({ title: Title.optional(), done: z.boolean({ error: "must be true or false" }).optional() }, object);
+
+/** Reads a JSON body valid for `schema`: 415 for another media type, 400 if malformed, 422 if invalid. */
+async function jsonBody(req, schema) {
   const type = req.headers.get("content-type") ?? "";
   if (!/^application\/json\s*(;|$)/i.test(type)) throw Glitch.unsupportedMediaType("send JSON (Content-Type: application/json)");
-  const body = await req.json();
-  if (body === null || typeof body !== "object" || Array.isArray(body)) throw Glitch.badRequest("the body must be a JSON object");
-  return body;
-}
-
-function title(value) {
-  if (typeof value !== "string" || value.trim() === "") throw Glitch.unprocessable("title must be a non-empty string");
-  if (value.length > 200) throw Glitch.unprocessable("title must be at most 200 characters");
-  return value.trim();
+  return req.json(schema);
 }
 
 /**
@@ -63,8 +65,8 @@ export function createApp({ store, key, corsOrigins, secureCookies = true }) {
   const router = new Router()
     .get("/", async (_req, res) => res.setJson({ login: "POST /login", todos: "/todos" }).send())
     .post("/login", async (req, res) => {
-      const { name, password } = await jsonObject(req);
-      if (typeof name !== "string" || typeof password !== "string" || !users.check(name, password)) {
+      const { name, password } = await jsonBody(req, Login);
+      if (!users.check(name, password)) {
         throw Glitch.unauthorized("wrong name or password");
       }
       await auth.setUser(res, name);
@@ -78,20 +80,14 @@ export function createApp({ store, key, corsOrigins, secureCookies = true }) {
     .get("/todos", async (req, res) => res.setJson(await orGlitch(store.list(await signedIn(req)), 500, "the store failed")).send())
     .post("/todos", async (req, res) => {
       const owner = await signedIn(req);
-      const body = await jsonObject(req);
-      const created = await orGlitch(store.create(owner, title(body.title)), 500, "the store failed");
+      const { title } = await jsonBody(req, NewTodo);
+      const created = await orGlitch(store.create(owner, title), 500, "the store failed");
       return res.setStatus(201).setHeader("Location", `/todos/${created.id}`).setJson(created).send();
     })
     .get("/todos/:id", async (req, res) => res.setJson(await todo(req)).send())
     .patch("/todos/:id", async (req, res) => {
       const owner = await signedIn(req);
-      const body = await jsonObject(req);
-      const patch = {};
-      if ("title" in body) patch.title = title(body.title);
-      if ("done" in body) {
-        if (typeof body.done !== "boolean") throw Glitch.unprocessable("done must be true or false");
-        patch.done = body.done;
-      }
+      const patch = await jsonBody(req, TodoPatch);
       const updated = await orGlitch(store.update(owner, req.params.id, patch), 500, "the store failed");
       if (updated === undefined) throw Glitch.notFound(`no todo ${req.params.id}`);
       return res.setJson(updated).send();
