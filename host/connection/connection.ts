@@ -518,6 +518,12 @@ export class Connection {
       get remoteAddress(): string | undefined {
         return connection.#transport.remoteAddress;
       },
+      get encrypted(): boolean {
+        return connection.#transport.encrypted;
+      },
+      get trustProxy(): ((address: string) => boolean) | undefined {
+        return connection.#options.trustProxy;
+      },
       get gone(): boolean {
         return connection.#in.gone;
       },

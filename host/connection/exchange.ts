@@ -24,6 +24,10 @@ export interface ConnectionPort {
   /** The cap for `bytes()`, `text()` and `json()`. */
   readonly maxBodyBytes: number;
   readonly remoteAddress: string | undefined;
+  /** Whether the transport is TLS. */
+  readonly encrypted: boolean;
+  /** Whether a peer is a trusted proxy (the `trustProxy` option); undefined when none is. */
+  readonly trustProxy: ((address: string) => boolean) | undefined;
   /** The client is gone. */
   readonly gone: boolean;
   /** The client is gone, or has finished sending (half-closed its side). */
@@ -95,6 +99,14 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
 
   get remoteAddress(): string | undefined {
     return this.#port.remoteAddress;
+  }
+
+  get encrypted(): boolean {
+    return this.#port.encrypted;
+  }
+
+  get trustProxy(): ((address: string) => boolean) | undefined {
+    return this.#port.trustProxy;
   }
 
   get maxBodyBytes(): number {

@@ -5,6 +5,7 @@
 export { accept, type AcceptOptions } from "./accept.js";
 export type { ConnectionSummary, Handler } from "./connection.js";
 export type { ConnectionOptions, ErrorFormat, Logger } from "./options.js";
+export type { TrustProxy } from "./trust-proxy.js";
 export type { Connectable, WebStreamPair } from "./transport.js";
 export {
   tophatChannels,

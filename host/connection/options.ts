@@ -5,6 +5,7 @@
 import type { Limits } from "../core/index.js";
 import type { Request } from "../http/request.js";
 import type { ResponseWritten } from "../http/response-written.js";
+import { compileTrustProxy, type TrustProxy } from "./trust-proxy.js";
 
 /** Where the library's own warnings and errors go (console by default; a pino-style logger fits). */
 export interface Logger {
@@ -76,6 +77,15 @@ export interface ConnectionOptions {
    * response, and a 2xx through `send()` is refused as an error.
    */
   acceptConnect?: boolean;
+  /**
+   * The proxies in front of this server whose forwarding fields are believed, for
+   * `req.clientIp`, `req.protocol` and `req.host`: addresses and CIDR ranges (IPv4 and
+   * IPv6), or `"loopback"`, `"private"`, `"linklocal"`. Only when the connection's peer is
+   * one of them are `Forwarded` (RFC 7239) or else `X-Forwarded-For`/`-Proto`/`-Host` read,
+   * the chain walked from the nearest hop and stopped at the first untrusted one. Default:
+   * none (a client can't spoof its address by sending those fields).
+   */
+  trustProxy?: TrustProxy;
 }
 
 /** How error responses are written: see {@link ConnectionOptions.errorFormat}. */
@@ -97,6 +107,8 @@ export interface ResolvedOptions {
   verboseErrors: boolean;
   errorFormat: ErrorFormat;
   acceptConnect: boolean;
+  /** Whether a peer is a trusted proxy; undefined when none is. */
+  trustProxy: ((address: string) => boolean) | undefined;
 }
 
 function positive(name: string, value: number | undefined, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -129,6 +141,7 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
     verboseErrors: o.verboseErrors ?? false,
     errorFormat: errorFormat(o.errorFormat),
     acceptConnect: o.acceptConnect ?? false,
+    trustProxy: compileTrustProxy(o.trustProxy),
   };
 }
 

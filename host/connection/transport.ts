@@ -21,6 +21,8 @@ export type Flushed = (error?: Error | null) => void;
 /** A byte stream the connection serves. */
 export interface Transport {
   readonly remoteAddress: string | undefined;
+  /** Whether the bytes travel over TLS (`req.protocol` is then `https`). */
+  readonly encrypted: boolean;
   /** Starts reading into `sink`; called once. */
   start(sink: TransportSink): void;
   /** Stops reading until `resume` (the peer then feels backpressure). */
@@ -65,6 +67,8 @@ export interface WebStreamPair {
   writable: WritableStream<Uint8Array>;
   /** The client's address, reported as `req.remoteAddress` (a Web Streams pair has none of its own). Default undefined. */
   remoteAddress?: string;
+  /** Whether the pair carries TLS (decrypted by its owner): `req.protocol` is then `https`. Default false. */
+  encrypted?: boolean;
 }
 
 /** What `accept()` serves: any Node duplex stream or a Web Streams pair. */
@@ -91,6 +95,11 @@ class DuplexTransport implements Transport {
   get remoteAddress(): string | undefined {
     const s = this.#stream as Duplex & { remoteAddress?: string };
     return s.remoteAddress;
+  }
+
+  get encrypted(): boolean {
+    // A tls.TLSSocket says so (and so may any duplex that wraps TLS).
+    return (this.#stream as Duplex & { encrypted?: unknown }).encrypted === true;
   }
 
   get destroyed(): boolean {
@@ -196,6 +205,7 @@ class DuplexTransport implements Transport {
 
 class WebStreamTransport implements Transport {
   readonly remoteAddress: string | undefined;
+  readonly encrypted: boolean;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   #sink: TransportSink | undefined;
@@ -216,6 +226,7 @@ class WebStreamTransport implements Transport {
 
   constructor(pair: WebStreamPair) {
     this.remoteAddress = pair.remoteAddress;
+    this.encrypted = pair.encrypted === true;
     this.#reader = pair.readable.getReader();
     this.#writer = pair.writable.getWriter();
   }

@@ -7,6 +7,7 @@ import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { RequestHead } from "../core/index.js";
 import { Headers } from "./headers.js";
 import { Glitch } from "./glitch.js";
+import { resolveOrigin, type RequestOrigin } from "./forwarded.js";
 import { RequestHeadView } from "./request-head.js";
 import { cappedChunks } from "./body/capped.js";
 import { fieldsObject } from "./body/form.js";
@@ -27,6 +28,10 @@ export interface BodySource {
 /** What the connection knows about a request besides its bytes. */
 export interface RequestContext {
   readonly remoteAddress: string | undefined;
+  /** Whether the transport is TLS. */
+  readonly encrypted: boolean;
+  /** Whether a peer is a trusted proxy (the `trustProxy` option); undefined when none is. */
+  readonly trustProxy: ((address: string) => boolean) | undefined;
   /** Makes (once) the signal that fires when the client goes away. */
   signal(): AbortSignal;
   /** The cap for `bytes()`, `text()` and `json()`. */
@@ -50,6 +55,13 @@ export class Request {
   params: object = NO_PARAMS;
   /** The application state of the router whose route matched (see `Router`). */
   state: unknown = undefined;
+  /**
+   * The pattern of the route that matched (`/users/:id`, mount prefixes included), set by
+   * the router; undefined before routing or when no route matched. For logs and traces
+   * (OpenTelemetry's `http.route`): unlike the path, it doesn't grow with every id.
+   */
+  route: string | undefined = undefined;
+  #origin: RequestOrigin | undefined;
 
   /** @internal Requests are made by the connection. */
   constructor(bytes: Buffer, head: RequestHead, source: BodySource, context: RequestContext) {
@@ -99,6 +111,43 @@ export class Request {
    */
   get remoteAddress(): string | undefined {
     return this.#context.remoteAddress;
+  }
+
+  /**
+   * The client's IP address: the peer's (`remoteAddress`), or — when the peer is a proxy
+   * listed in the `trustProxy` option — the address its forwarding fields (`Forwarded`, or
+   * `X-Forwarded-For`) give, walked from the nearest hop back to the first untrusted one.
+   */
+  get clientIp(): string | undefined {
+    return this.#resolvedOrigin().clientIp;
+  }
+
+  /**
+   * The scheme the client used: `https` over TLS, else `http` — or, from a trusted proxy
+   * (`trustProxy`), its `Forwarded` `proto=` or `X-Forwarded-Proto`.
+   */
+  get protocol(): "http" | "https" {
+    return this.#resolvedOrigin().protocol;
+  }
+
+  /**
+   * The host the client asked for, as sent (it may carry a port): the target's authority
+   * or the Host field — or, from a trusted proxy (`trustProxy`), its `Forwarded` `host=`
+   * or `X-Forwarded-Host`.
+   */
+  get host(): string | undefined {
+    return this.#resolvedOrigin().host;
+  }
+
+  #resolvedOrigin(): RequestOrigin {
+    const context = this.#context;
+    return (this.#origin ??= resolveOrigin({
+      peer: context.remoteAddress,
+      encrypted: context.encrypted,
+      host: this.authority ?? this.headers.get("host"),
+      headers: this.headers,
+      trusted: context.trustProxy,
+    }));
   }
 
   /** Fires when the client goes away before the response is complete. */
