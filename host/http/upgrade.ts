@@ -69,7 +69,7 @@ export interface UpgradedStreams extends UpgradedCommon {
 /** What {@link ResponseWriter.upgrade} resolves to: the raw connection, by its kind. */
 export type Upgraded = UpgradedDuplex | UpgradedStreams;
 
-/** @internal What the connection hands over; the writer adds `written`. */
+/** What the connection hands over to a handler that takes it over: an {@link Upgraded} without `written`, which the writer adds. */
 export type HandedOver = Omit<UpgradedDuplex, "written"> | Omit<UpgradedStreams, "written">;
 
 /**
