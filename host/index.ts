@@ -12,6 +12,7 @@ export * from "./server/cluster.js";
 export * from "./connection/index.js";
 export * from "./http/index.js";
 export * from "./conveniences/access-log/index.js";
+export * from "./conveniences/logger/index.js";
 export * from "./conveniences/router/index.js";
 export * from "./conveniences/cors/index.js";
 export * from "./conveniences/identity/index.js";

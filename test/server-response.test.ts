@@ -249,7 +249,7 @@ describe.each(MODES)("responses via %s", (mode: Mode) => {
       ]);
     });
 
-    it("stream() with a Content-Length: ending short reports an error outcome and closes the connection", async () => {
+    it("stream() with a Content-Length: ending short reports a length-mismatch outcome and closes the connection", async () => {
       let written: ResponseWritten | undefined;
       const s = await start(async (_req, res) => {
         const body = res.setHeader("Content-Length", "10").stream();
@@ -260,7 +260,8 @@ describe.each(MODES)("responses via %s", (mode: Mode) => {
       await c.write(GET + GET);
       await c.waitEnded();
       expect(c.text).toMatch(/\r\nContent-Length: 10\r\n\r\nabc$/);
-      expect(written?.outcome).toBe("error");
+      // The precise outcome (issue 12); it was the catch-all "error" before.
+      expect(written?.outcome).toBe("length-mismatch");
       expect(written?.error?.message).toMatch(/short/);
       expect(parseResponses(c.received, { eof: true }).responses).toHaveLength(0);
     });

@@ -18,6 +18,7 @@ import { Exchange, type ConnectionPort } from "./exchange.js";
 import { HandlerRun, type Handler, type HandlerHost } from "./handler-run.js";
 import { Inbound, ReadTimeout } from "./inbound.js";
 import { Outbound } from "./outbound.js";
+import { reportResponse } from "./response-report.js";
 import { Takeover, upgradeRefusal } from "./takeover.js";
 import type { ResolvedOptions } from "./options.js";
 import type { Transport } from "./transport.js";
@@ -550,15 +551,7 @@ export class Connection {
       },
       upgradable: (ex) => upgradeRefusal(ex, this.#shuttingDown, this.#in.gone),
       takeOver: (ex, head) => this.#takeOver(ex, head),
-      responded: (ex, written) => {
-        const onResponse = this.#options.onResponse;
-        if (!onResponse) return;
-        try {
-          onResponse(ex.req, written);
-        } catch (error) {
-          this.#options.logger.error("tophat: onResponse threw", error);
-        }
-      },
+      responded: (ex, written) => reportResponse(this.#options, ex.req, written),
     };
   }
 

@@ -13,6 +13,17 @@ import { publishRequestError } from "./diagnostics.js";
 import type { Exchange } from "./exchange.js";
 import type { Logger } from "./options.js";
 
+/**
+ * Whether `error` is the client's leaving seen by the handler: a ClientClosedError, or an
+ * error caused by one (a library that wrapped it), a few causes deep.
+ */
+function leftFirst(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof ClientClosedError) return true;
+  }
+  return false;
+}
+
 type HandlerOutcome = { ok: true; value: ResponseWritten } | { ok: false; error: unknown };
 
 /** A request handler: answers through `res` and returns what `res.send()` resolved to. */
@@ -107,10 +118,21 @@ export class HandlerRun {
     if (this.#timer !== undefined) this.#deadline = performance.now() + this.#host.handlerTimeoutMs;
   }
 
-  /** The client is gone: stop waiting (the handler's `req.signal` has aborted). */
+  /**
+   * The client is gone: stop waiting (the handler's `req.signal` has aborted). A response
+   * not begun is reported at once as `client-closed` (the handler may never answer); a
+   * begun one when the handler settles, with what its writes managed.
+   */
   lost(): void {
     this.#released ??= "lost";
+    if (!this.#res.sent) this.#res.clientGone(this.#clientClosed());
     this.#notify();
+  }
+
+  /** Why the response couldn't be finished: the reason `req.signal` aborted with, if it did. */
+  #clientClosed(): ClientClosedError {
+    const reason: unknown = this.#ex.abort?.signal.reason;
+    return reason instanceof ClientClosedError ? reason : new ClientClosedError("before the response was complete");
   }
 
   #settled(outcome: HandlerOutcome): void {
@@ -124,7 +146,9 @@ export class HandlerRun {
 
   /** The client left first: its leaving is no failure, but a handler's own bug still is. */
   #checkOutcomeAfterLoss(outcome: HandlerOutcome): void {
-    if (outcome.ok || outcome.error instanceof ClientClosedError) return;
+    // A begun response the handler's failed writes didn't end is reported now (once).
+    this.#res.clientGone(this.#clientClosed());
+    if (outcome.ok || leftFirst(outcome.error)) return;
     if (outcome.error === this.#ex.abort?.signal.reason) return;
     if (outcome.error instanceof Glitch && outcome.error.status < 500) return;
     this.#host.logger.error(`tophat: ${this.#what} failed after the client left`, outcome.error);
@@ -150,16 +174,19 @@ export class HandlerRun {
     const res = this.#res;
     const what = this.#what;
     if (!outcome.ok) {
-      // The client left (the handler saw it while reading the body): nobody to answer,
-      // and not the handler's fault. The connection summary records who closed.
-      if (outcome.error instanceof ClientClosedError && this.#host.gone) return false;
+      // The client left (the handler saw it while reading the body or writing): nobody to
+      // answer, and not the handler's fault: reported as client-closed, never as a 500.
+      if (this.#host.gone && leftFirst(outcome.error)) {
+        this.#res.clientGone(this.#clientClosed());
+        return false;
+      }
       if (!res.sent) {
         this.#logError(outcome.error);
         await this.#host.sendError(outcome.error, this.#ex);
         return true;
       }
       if (!res.settling) {
-        log.error(`tophat: ${what} failed during its streamed response; closing the connection`, outcome.error);
+        // Logged once, with what was written, when the abandoned response is reported.
         this.#abandon(outcome.error);
         return false;
       }
@@ -169,8 +196,8 @@ export class HandlerRun {
       await this.#host.sendError(Glitch.internal(), this.#ex);
       return true;
     } else if (!res.settling) {
-      log.warn(`tophat: ${what} resolved before ending its streamed response; closing the connection`);
-      this.#abandon(new Error("the handler returned before ending its streamed response"));
+      // A truncated response: logged once at error level when it is reported.
+      this.#abandon(new Error(`${what} returned before ending its streamed response`));
       return false;
     }
     if (!this.#ex.handedOff && this.#released === undefined) await this.#event();
@@ -252,10 +279,8 @@ export class HandlerRun {
     const ex = this.#ex;
     const res = this.#res;
     const sent = res.sent;
-    this.#host.logger.error(
-      `tophat: ${this.#what} made no progress for ${ms} ms (handlerTimeoutMs); ` +
-        (sent ? "its response was cut off and the connection closed" : "sent 503 and closed the connection"),
-    );
+    // A response cut off is logged once when it is reported (outcome error, this error).
+    if (!sent) this.#host.logger.error(`tophat: ${this.#what} made no progress for ${ms} ms (handlerTimeoutMs); sent 503 and closed the connection`);
     this.#released = "timeout";
     ex.closeAfter();
     if (!sent) {

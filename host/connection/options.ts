@@ -7,11 +7,29 @@ import type { Request } from "../http/request.js";
 import type { ResponseWritten } from "../http/response-written.js";
 import { compileTrustProxy, type TrustProxy } from "./trust-proxy.js";
 
-/** Where the library's own warnings and errors go (console by default; a pino-style logger fits). */
+/**
+ * Where the library's own events go: console by default. `(message, ...rest)` is
+ * console's shape; `rest` holds the Error, if any, then an object of fields (the request,
+ * the status, the bytes written…). A pino or bunyan logger, whose methods take
+ * `(fields, message)`, fits through {@link structuredLogger}.
+ *
+ * | level | the library's events |
+ * | --- | --- |
+ * | `error` | a handler threw (500 sent) or answered a 5xx Glitch; a response failed after its head went out (outcome `body-failed`, `length-mismatch`, `error`: once, with the request line and what was written); a handler made no progress for `handlerTimeoutMs` (503 sent); `onResponse` threw; the core trapped; a connection or the server failed |
+ * | `warn` | a handler misused the API and the library recovered: it resolved without sending (500 sent), threw after sending, or returned something other than its ResponseWritten |
+ * | `info` | nothing of the connection's own (the access log writes its lines at info) |
+ * | `debug` | a client went away (outcome `client-closed`): not a failure |
+ *
+ * `debug` and `info` are optional: a logger without them doesn't get those events.
+ */
 export interface Logger {
-  /** A handler misused the API but the library recovered (it threw after sending, or resolved without sending: 500 sent); `rest` holds the error, if any. */
+  /** Routine events worth seeing only while debugging: a client that went away. */
+  debug?(message: string, ...rest: unknown[]): void;
+  /** Routine events: the library's own are none today (the access log uses its sink's `info`). */
+  info?(message: string, ...rest: unknown[]): void;
+  /** A handler misused the API but the library recovered; `rest` holds the error, if any. */
   warn(message: string, ...rest: unknown[]): void;
-  /** A failure: a handler threw (500 sent) or answered a 5xx Glitch, `onResponse` threw, the core trapped, or a connection or the server failed; `rest` holds the error. */
+  /** A server-side failure (see the table above); `rest` holds the error, then fields. */
   error(message: string, ...rest: unknown[]): void;
 }
 
@@ -55,7 +73,7 @@ export interface ConnectionOptions {
   handlerTimeoutMs?: number;
   /** Called for every response, including the error responses the library sends itself (then `req` is undefined when no head could be parsed). */
   onResponse?: (req: Request | undefined, written: ResponseWritten) => void;
-  /** Where the library's warnings go. Default: console. */
+  /** Where the library's own events go, by level (see {@link Logger}). Default: console. */
   logger?: Logger;
   /**
    * Send the cause of an error response to the client (a Glitch's `cause`, or the error a
@@ -66,7 +84,10 @@ export interface ConnectionOptions {
    * The body of error responses (a thrown Glitch, a 500, the library's own 4xx):
    * `"negotiate"` (the default) sends RFC 9457 `application/problem+json` when the request's
    * Accept prefers JSON and text/plain otherwise (so `fetch`, which sends `*\/*`, gets text);
-   * `"problem+json"` sends problem+json to every client.
+   * `"problem+json"` sends problem+json to every client; `"prefer-json"` sends problem+json
+   * unless the Accept prefers text (`text/plain`, `text/html`, `text/*`) over JSON, so
+   * `fetch` (`*\/*`) and clients without Accept get problem+json and a browser's page
+   * load (`text/html,…`) gets text. The router's 405 keeps its `Allow` in every format.
    */
   errorFormat?: ErrorFormat;
   /**
@@ -89,7 +110,7 @@ export interface ConnectionOptions {
 }
 
 /** How error responses are written: see {@link ConnectionOptions.errorFormat}. */
-export type ErrorFormat = "negotiate" | "problem+json";
+export type ErrorFormat = "negotiate" | "problem+json" | "prefer-json";
 
 /** Options with every default filled in. */
 export interface ResolvedOptions {
@@ -147,6 +168,8 @@ export function resolveOptions(o: ConnectionOptions = {}): ResolvedOptions {
 
 function errorFormat(value: ErrorFormat | undefined): ErrorFormat {
   if (value === undefined) return "negotiate";
-  if (value !== "negotiate" && value !== "problem+json") throw new RangeError(`option errorFormat must be "negotiate" or "problem+json", got ${String(value)}`);
+  if (value !== "negotiate" && value !== "problem+json" && value !== "prefer-json") {
+    throw new RangeError(`option errorFormat must be "negotiate", "problem+json" or "prefer-json", got ${String(value)}`);
+  }
   return value;
 }

@@ -18,9 +18,10 @@ export interface ErrorResponse {
  * Renders `error` for a client that sent `accept` (undefined: no Accept field, or no
  * request could be read). A Glitch keeps its status, headers and message; anything else is
  * a 500 whose cause is disclosed only when `verbose`. With `format` "problem+json" every
- * client gets problem+json, whatever it accepts.
+ * client gets problem+json, whatever it accepts; with "prefer-json" every client that
+ * doesn't prefer text (see {@link prefersText}) does.
  */
-export function renderError(error: unknown, accept: string | undefined, verbose: boolean, format: "negotiate" | "problem+json" = "negotiate"): ErrorResponse {
+export function renderError(error: unknown, accept: string | undefined, verbose: boolean, format: "negotiate" | "problem+json" | "prefer-json" = "negotiate"): ErrorResponse {
   const glitch = error instanceof Glitch ? error : undefined;
   const status = glitch?.status ?? 500;
   const message = glitch?.message ?? statusText(500);
@@ -28,12 +29,22 @@ export function renderError(error: unknown, accept: string | undefined, verbose:
   const headers = { ...glitch?.headers };
   const extensions = glitch?.extensions;
   if (format === "problem+json") return problemJson(status, message, cause, headers, extensions);
+  if (format === "prefer-json") {
+    // JSON unless the client asks for text: the body depends on Accept, absent or not.
+    appendVaryAccept(headers);
+    if (accept !== undefined && prefersText(accept)) return { status, headers, contentType: "text/plain; charset=utf-8", body: textBody(message, cause) };
+    return problemJson(status, message, cause, headers, extensions);
+  }
   if (accept === undefined) return { status, headers, contentType: "text/plain; charset=utf-8", body: textBody(message, cause) };
-  // The body depends on Accept, so a cache must not reuse it for another Accept.
-  const vary = Object.keys(headers).find((name) => name.toLowerCase() === "vary") ?? "Vary";
-  headers[vary] = headers[vary] ? `${headers[vary]}, Accept` : "Accept";
+  appendVaryAccept(headers);
   if (!prefersJson(accept)) return { status, headers, contentType: "text/plain; charset=utf-8", body: textBody(message, cause) };
   return problemJson(status, message, cause, headers, extensions);
+}
+
+/** The body depends on Accept, so a cache must not reuse it for another Accept. */
+function appendVaryAccept(headers: Record<string, string>): void {
+  const vary = Object.keys(headers).find((name) => name.toLowerCase() === "vary") ?? "Vary";
+  headers[vary] = headers[vary] ? `${headers[vary]}, Accept` : "Accept";
 }
 
 function problemJson(status: number, message: string, cause: string | undefined, headers: Record<string, string>, extensions: Readonly<Record<string, unknown>> | undefined): ErrorResponse {
@@ -75,6 +86,23 @@ export function prefersJson(accept: string): boolean {
   }
   if (json.q !== text.q) return json.q > text.q;
   return json.q > 0 && json.specificity > text.specificity;
+}
+
+/**
+ * Whether `accept` ranks text (text/plain, text/html, text/*) above JSON: the
+ * `"prefer-json"` format's test. A tie goes to text only when text was named more
+ * specifically (`text/html, *\/*` prefers text; `*\/*` alone doesn't).
+ */
+export function prefersText(accept: string): boolean {
+  let json: Match = { q: 0, specificity: 0 };
+  let text: Match = { q: 0, specificity: 0 };
+  for (const range of parseAccept(accept)) {
+    json = better(json, range, jsonSpecificity(range.type, range.subtype));
+    const readable = range.type === "text" && range.subtype === "html" ? 3 : textSpecificity(range.type, range.subtype);
+    text = better(text, range, readable);
+  }
+  if (json.q !== text.q) return text.q > json.q;
+  return text.q > 0 && text.specificity > json.specificity;
 }
 
 function better(current: Match, range: MediaRange, specificity: number): Match {

@@ -137,13 +137,29 @@ export class ResponseWriter {
 
   /**
    * @internal Ends a response whose body won't be completed (the handler failed or left
-   * it open): reports it with outcome `error`; the connection closes.
+   * it open): reports it with outcome `error` (or the more precise one its writes already
+   * earned, e.g. `length-mismatch`); the connection closes.
    */
   abandon(error: Error): void {
     if (!this.#started || this.#written) return;
     // Later writes and end() fail with this, rather than reporting the response again.
     this.#failure ??= error;
-    this.#finish("error", error, true);
+    this.#finish(this.#outcomeOf(error), error, true);
+  }
+
+  /**
+   * @internal The client went away (the connection saw it reset or close). A response
+   * not begun is reported now as `client-closed` with status 499 and nothing written, so
+   * the report doesn't wait on a handler that may never answer; a begun one that isn't
+   * over yet is reported as `client-closed` with what was written. Either way the
+   * handler's later sends and writes fail with `error`. Nothing more if it was reported.
+   */
+  clientGone(error: ClientClosedError): void {
+    if (this.#written) return;
+    this.#failure ??= error;
+    // 499: nginx's log code for "client closed request"; nothing went on the wire.
+    if (!this.#started) this.#status = 499;
+    this.#finish("client-closed", error, true);
   }
 
   /** The report, once the response is over. */
@@ -157,6 +173,8 @@ export class ResponseWriter {
   }
 
   #checkOpen(): void {
+    // Reported already without a send: the client left before the handler answered.
+    if (this.#written && !this.#started) throw this.#written.error ?? new Error("the response is over");
     if (this.#started) throw new Error("the response was already sent: its head can't change");
     // The connection answered without the handler (handlerTimeoutMs): say so, not "sent".
     const cancelled = this.#channel.cancelled;
@@ -437,14 +455,22 @@ export class ResponseWriter {
 
   async #sendStreamed(body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>): Promise<ResponseWritten> {
     const stream = this.stream();
+    let sourceFailed = true;
     try {
       if (this.#mode === "none") {
         await discardBody(body);
       } else {
         const iterable: AsyncIterable<Uint8Array> = isReadableStream(body) ? readableToIterable(body) : body;
-        for await (const chunk of iterable) await stream.write(chunk);
+        // Tells the source's failures (body-failed) from the writes' (whose own are recorded).
+        sourceFailed = true;
+        for await (const chunk of iterable) {
+          sourceFailed = false;
+          await stream.write(chunk);
+          sourceFailed = true;
+        }
       }
     } catch (error) {
+      if (sourceFailed) this.#failAs ??= "body-failed";
       return this.#fail(error);
     }
     return stream.end();
@@ -460,6 +486,8 @@ export class ResponseWriter {
   /** The last streamed write: each waits for the one before. */
   #queue: Promise<void> | undefined;
   #failure: Error | undefined;
+  /** The outcome a failure after the head earns when it is more precise than `error`. */
+  #failAs: "body-failed" | "length-mismatch" | undefined;
 
   /**
    * Sends the head now and returns a stream for the body. The body is chunked for
@@ -562,6 +590,7 @@ export class ResponseWriter {
         if (chunk.length > this.#declaredLeft) {
           const error = new Error(`the body is longer than the Content-Length of ${this.#framed?.contentLength}`);
           this.#failure ??= error;
+          this.#failAs ??= "length-mismatch";
           return Promise.reject(error);
         }
         this.#declaredLeft -= chunk.length;
@@ -596,6 +625,7 @@ export class ResponseWriter {
       tail = [last.val];
       this.#bodyBytes += last.val.length;
     } else if (this.#mode === "content-length" && this.#declaredLeft > 0) {
+      this.#failAs ??= "length-mismatch";
       return this.#fail(new Error(`the body ended ${this.#declaredLeft} bytes short of its Content-Length`));
     }
     try {
@@ -659,9 +689,17 @@ export class ResponseWriter {
       this.#settling = false;
       throw e;
     }
+    // The client left and that was reported: the send resolves with that report.
+    if (this.#written?.outcome === "client-closed" && e instanceof ClientClosedError) return this.#written;
     // Already reported (abandoned by the connection): the caller learns why, once.
     if (this.#written) throw e;
-    return this.#finish(e instanceof ClientClosedError ? "client-closed" : "error", e, true);
+    return this.#finish(this.#outcomeOf(e), e, true);
+  }
+
+  /** The outcome a failure after the head earns: the client leaving first trumps the rest. */
+  #outcomeOf(error: Error): ResponseOutcome {
+    if (error instanceof ClientClosedError || this.#failure instanceof ClientClosedError) return "client-closed";
+    return this.#failAs ?? "error";
   }
 
   #finish(outcome: ResponseOutcome, error: Error | undefined, mustClose: boolean): ResponseWritten {

@@ -3,12 +3,32 @@
  * @module
  */
 
-/** How a response ended. */
-export type ResponseOutcome = "complete" | "client-closed" | "error";
+/**
+ * How a response ended:
+ *
+ * - `complete`: every byte was flushed to the transport.
+ * - `client-closed`: the client went away first (it reset or closed the connection, or
+ *   stopped reading past `writeTimeoutMs`). Not a server failure. When it left before
+ *   anything was sent, `status` is 499 (nginx's "client closed request", never on the
+ *   wire) and every byte count is 0.
+ * - `body-failed`: the head went out, then the body given to `send()` (an AsyncIterable,
+ *   a ReadableStream, a file stream) threw: the client got a truncated response.
+ * - `length-mismatch`: the head declared a Content-Length and the body came out shorter
+ *   (`end()` early) or longer: the client got a truncated response.
+ * - `error`: any other failure after the head went out: the handler threw or returned
+ *   before ending its streamed body, it timed out mid-response (`handlerTimeoutMs`), its
+ *   trailers were invalid, a body transform failed, or a write failed.
+ *
+ * Anything but `complete` closes the connection, so the client can tell the response is
+ * incomplete (no last chunk, fewer bytes than the Content-Length, or a reset for a
+ * close-delimited body); every outcome but `complete` and `client-closed` is logged once
+ * at error level with the request line and what was written.
+ */
+export type ResponseOutcome = "complete" | "client-closed" | "body-failed" | "length-mismatch" | "error";
 
 /** The facts a {@link ResponseWritten} reports. */
 export interface ResponseFacts {
-  /** The status code sent. */
+  /** The status code sent (499 when the client left before anything was: see {@link ResponseOutcome}). */
   status: number;
   /** Bytes of the status line and header fields. */
   headBytes: number;
@@ -22,13 +42,9 @@ export interface ResponseFacts {
   firstByteMs: number;
   /** Ms from `startedAt` until the last byte was flushed. */
   lastByteMs: number;
-  /**
-   * How the response ended: `complete` (every byte flushed), `client-closed` (the client
-   * went away first) or `error` (a write failed, or the handler failed or left a streamed
-   * body unfinished). Anything but `complete` closes the connection.
-   */
+  /** How the response ended (see {@link ResponseOutcome}); anything but `complete` closes the connection. */
   outcome: ResponseOutcome;
-  /** What went wrong, for `client-closed` and `error`. */
+  /** What went wrong, for every outcome but `complete`. */
   error?: Error | undefined;
 }
 

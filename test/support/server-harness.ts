@@ -28,7 +28,7 @@ export const MEMORY_REMOTE_ADDRESS = "in-memory-peer";
 // ---- logger ------------------------------------------------------------------------------
 
 export interface LogEntry {
-  level: "warn" | "error";
+  level: "debug" | "info" | "warn" | "error";
   message: string;
   rest: unknown[];
 }
@@ -49,6 +49,12 @@ export function captureLogger(): CapturingLogger {
     },
     get errors() {
       return entries.filter((e) => e.level === "error");
+    },
+    debug(message: string, ...rest: unknown[]) {
+      entries.push({ level: "debug", message, rest });
+    },
+    info(message: string, ...rest: unknown[]) {
+      entries.push({ level: "info", message, rest });
     },
     warn(message: string, ...rest: unknown[]) {
       entries.push({ level: "warn", message, rest });

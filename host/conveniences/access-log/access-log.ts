@@ -3,6 +3,7 @@
  * @module
  */
 import type { Logger } from "../../connection/options.js";
+import { isStructuredLogger, structuredLogger, type StructuredLogger } from "../logger/structured-logger.js";
 import type { Request } from "../../http/request.js";
 import type { ResponseOutcome, ResponseWritten } from "../../http/response-written.js";
 
@@ -20,31 +21,18 @@ export interface AccessLogEntry {
   firstByteMs: number;
   /** Ms from the complete request head to the last byte flushed. */
   lastByteMs: number;
-  /** How the response ended: `complete`, `client-closed` or `error`. */
+  /** How the response ended (see {@link ResponseOutcome}). */
   outcome: ResponseOutcome;
   /** The client's address, when the transport knows it (not part of the line; in the entry only). */
   remoteAddress?: string | undefined;
-  /** For `client-closed` and `error`: what went wrong. */
+  /** For every outcome but `complete`: what went wrong. */
   error?: string | undefined;
 }
 
 /**
- * A pino-style logger: each method takes an object of fields and a message (pino, bunyan
- * and similar loggers fit as they are).
- */
-export interface StructuredLogger {
-  /** Gets each response: the {@link AccessLogEntry} as fields, the formatted line as message. */
-  info(fields: object, message: string): void;
-  /** Gets the library's warnings (see {@link Logger.warn}), with an Error under `err` or other details under `detail`. */
-  warn(fields: object, message: string): void;
-  /** Gets the library's errors (see {@link Logger.error}), with an Error under `err` or other details under `detail`. */
-  error(fields: object, message: string): void;
-}
-
-/**
  * Where the lines go: a function given each line (and its entry), or a pino-style logger
- * (given the entry's fields and the line). Default: `console.info` for responses and
- * `console.warn`/`console.error` for the library's own warnings.
+ * (given the entry's fields and the line, at `info`). Default: `console.info` for
+ * responses and the console's levels for the library's own events.
  */
 export type AccessLogSink = ((line: string, entry: AccessLogEntry) => void) | StructuredLogger;
 
@@ -62,7 +50,7 @@ export interface AccessLogOptions {
 export interface AccessLogConnectionOptions {
   /** Logs one entry per response (see {@link ConnectionOptions.onResponse}); `req` is undefined for error responses to unreadable heads. */
   onResponse: (req: Request | undefined, written: ResponseWritten) => void;
-  /** The library's warnings and errors: to the structured sink's `warn`/`error`, or to the console for a function sink or none. */
+  /** The library's own events, by level: to the structured sink (through {@link structuredLogger}), or to the console for a function sink or none. */
   logger: Logger;
 }
 
@@ -80,7 +68,7 @@ export interface AccessLogConnectionOptions {
  */
 export function accessLog(options: AccessLogOptions = {}): AccessLogConnectionOptions {
   const sink = options.sink;
-  if (sink !== undefined && typeof sink !== "function" && !isStructured(sink)) {
+  if (sink !== undefined && typeof sink !== "function" && !isStructuredLogger(sink)) {
     throw new TypeError("accessLog: sink must be a function or an object with info, warn and error methods");
   }
   const write = typeof sink === "function" ? sink : sink ? (line: string, entry: AccessLogEntry) => sink.info(entry, line) : (line: string) => console.info(line);
@@ -89,26 +77,7 @@ export function accessLog(options: AccessLogOptions = {}): AccessLogConnectionOp
       const entry = entryOf(req, written);
       write(formatLine(entry), entry);
     },
-    logger: sink === undefined || typeof sink === "function" ? console : structuredWarnings(sink),
-  };
-}
-
-function isStructured(value: object): value is StructuredLogger {
-  const candidate = value as Partial<Record<keyof StructuredLogger, unknown>>;
-  return typeof candidate.info === "function" && typeof candidate.warn === "function" && typeof candidate.error === "function";
-}
-
-/** The library's warnings as a pino-style logger wants them: an Error under `err`, other details under `detail`. */
-function structuredWarnings(sink: StructuredLogger): Logger {
-  const fields = (rest: unknown[]): object => {
-    if (rest.length === 0) return {};
-    const [first] = rest;
-    if (rest.length === 1) return first instanceof Error ? { err: first } : { detail: first };
-    return { detail: rest };
-  };
-  return {
-    warn: (message, ...rest) => sink.warn(fields(rest), message),
-    error: (message, ...rest) => sink.error(fields(rest), message),
+    logger: sink === undefined || typeof sink === "function" ? console : structuredLogger(sink),
   };
 }
 

@@ -2,4 +2,4 @@
  * The access log.
  * @module
  */
-export { accessLog, formatLine, type AccessLogEntry, type AccessLogOptions, type AccessLogSink, type AccessLogConnectionOptions, type StructuredLogger } from "./access-log.js";
+export { accessLog, formatLine, type AccessLogEntry, type AccessLogOptions, type AccessLogSink, type AccessLogConnectionOptions } from "./access-log.js";
