@@ -215,9 +215,8 @@ export class Request {
    * ```
    */
   multipart(options?: MultipartOptions): AsyncIterableIterator<MultipartPart> {
-    const headers = this.headers;
-    // The checks (415, 400, the Content-Length against maxBytes) come before the body is taken.
-    return readMultipart(headers, this.#take(), options);
+    // The media type and boundary are checked before the body is taken.
+    return readMultipart(this.headers, () => this.#take(), options);
   }
 
   /** The whole body; over `maxBodyBytes` → Glitch 413. */

@@ -117,16 +117,18 @@ function malformed(error: unknown): Glitch {
 }
 
 /**
- * Starts reading a `multipart/form-data` body. Checks the media type (415) and the
- * boundary (400) at once; the parts come from the returned iterator.
+ * Starts reading a `multipart/form-data` body (taking it from `take`). Checks the options
+ * (RangeError), the media type (415), the boundary (400) and the Content-Length against
+ * `maxBytes` (413) at once; the parts come from the returned iterator.
  */
-export function readMultipart(headers: Headers, source: BodySource, options: MultipartOptions = {}): AsyncIterableIterator<MultipartPart> {
+export function readMultipart(headers: Headers, take: () => BodySource, options: MultipartOptions = {}): AsyncIterableIterator<MultipartPart> {
   const limits = resolveLimits(options);
   const type = requireMediaType(headers, "multipart/form-data");
   const boundary = type.params.get("boundary");
   if (boundary === null) throw Glitch.badRequest("the multipart/form-data Content-Type has no boundary parameter");
   if (!BOUNDARY.test(boundary)) throw Glitch.badRequest("the multipart/form-data boundary is invalid: 1 to 70 characters of RFC 2046 §5.1.1, not ending with a space");
-  const reader = new CappedReader(source, limits.maxBytes, "maxBytes");
+  // Taken only now: a request refused above can still be read otherwise by the handler.
+  const reader = new CappedReader(take(), limits.maxBytes, "maxBytes");
   return new MultipartReader(type.toString(), reader, limits);
 }
 
