@@ -205,6 +205,19 @@ describe("req.multipart(): multipart/form-data", () => {
     }
   });
 
+  it("a refused multipart() leaves the body to the handler (it can fall back to another reading)", async () => {
+    const s = await start(async (req, res) => {
+      try {
+        req.multipart();
+      } catch (error) {
+        return res.setText(`${(error as { status?: number }).status} then ${await req.text()}`).send();
+      }
+      return res.sendCode(204);
+    });
+    const res = await rawOnce(s.port, post("/", "text/plain", "plain words"));
+    expect(res.body.toString()).toBe("415 then plain words");
+  });
+
   it("400 for malformed bodies: cut before the closing delimiter, a broken part header, a part without a name, a file cut short", async () => {
     const s = await start(echoParts());
     const type = `multipart/form-data; boundary=${BOUNDARY}`;
