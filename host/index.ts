@@ -19,3 +19,4 @@ export * from "./conveniences/identity/index.js";
 export * from "./conveniences/static/index.js";
 export * from "./conveniences/websocket/index.js";
 export * from "./conveniences/compress/index.js";
+export * from "./conveniences/otel/index.js";

@@ -17,6 +17,8 @@ export interface Mount {
   tree: RouteTree;
   /** Passed back with a match inside the mount (the sub-router). */
   owner: object;
+  /** The pattern of the mount point (`/api`, `/orgs/:org`; empty at the root), prefixed to the route's in `Match.prefix`. */
+  prefix: string;
 }
 
 export interface Match {
@@ -25,6 +27,8 @@ export interface Match {
   params: [string, string][];
   /** The router whose table matched: the tree's own, or a mounted one's. */
   owner: object | undefined;
+  /** For a match inside mounts: their prefixes, outermost first, joined. */
+  prefix: string | undefined;
 }
 
 class Node {
@@ -123,7 +127,7 @@ export class RouteTree {
     const params: [string, string][] = [];
     const found = search(this.#root, segments, 0, params, accepts);
     // (Built field by field: spreading `found`, whose shapes differ, costs ~20× the lookup.)
-    return found === undefined ? undefined : { methods: found.methods, owner: found.owner, params: found.params ?? params };
+    return found === undefined ? undefined : { methods: found.methods, owner: found.owner, params: found.params ?? params, prefix: found.prefix };
   }
 }
 
@@ -138,6 +142,8 @@ interface Found {
   owner: object | undefined;
   /** Set when the match was inside a mount: the full list (the caller's and the mount's). */
   params?: [string, string][];
+  /** Set when the match was inside a mount: the mount prefixes. */
+  prefix?: string;
 }
 
 function search(node: Node, segments: readonly string[], i: number, params: [string, string][], accepts: (m: MethodTable) => boolean): Found | undefined {
@@ -167,5 +173,5 @@ function search(node: Node, segments: readonly string[], i: number, params: [str
 
 function inMount(mount: Mount, rest: readonly string[], params: [string, string][], accepts: (m: MethodTable) => boolean): Found | undefined {
   const inner = mount.tree.find(rest, accepts);
-  return inner && { methods: inner.methods, owner: inner.owner ?? mount.owner, params: [...params, ...inner.params] };
+  return inner && { methods: inner.methods, owner: inner.owner ?? mount.owner, params: [...params, ...inner.params], prefix: mount.prefix + (inner.prefix ?? "") };
 }

@@ -131,6 +131,8 @@ interface Route extends Target {
    * route, so that per-route middleware such as `cors()` sees (and answers) its preflights.
    */
   preflight: Handler | undefined;
+  /** The pattern it was registered with (`req.route`, with the prefixes of the mounts it was found through). */
+  pattern: string;
 }
 
 /** The order methods are listed in `Allow`. */
@@ -227,6 +229,7 @@ export class Router<S = undefined> {
     const route: Route = {
       handler: wrap(chain[chain.length - 1] as Handler),
       preflight: middleware.length === 0 ? undefined : wrap(async (_req, res) => this.#allow(res, allowOf(table)).sendCode(204)),
+      pattern,
     };
     table.set(method, route);
     if (method !== ANY) this.#methods.add(method);
@@ -241,7 +244,7 @@ export class Router<S = undefined> {
    */
   mount<T>(prefix: string, router: Router<T>): this {
     if (router.#reaches(this)) throw new Error(`mount ${prefix}: the router being mounted already contains this one (a cycle)`);
-    this.#tree.mountAt(prefix, { tree: router.#tree, owner: router });
+    this.#tree.mountAt(prefix, { tree: router.#tree, owner: router, prefix: prefix === "/" ? "" : prefix });
     for (const m of router.#methods) this.#methods.add(m);
     return this;
   }
@@ -277,6 +280,8 @@ export class Router<S = undefined> {
     const route = (match.methods.get(method) ?? match.methods.get(ANY) ?? match.methods.get("GET")) as Route;
     req.params = paramsOf(match);
     req.state = match.owner ? (match.owner as Router<unknown>).#state : this.#state;
+    // A mounted router's "/" answers the prefix itself: its route is the prefix.
+    req.route = match.prefix === undefined ? route.pattern : route.pattern === "/" ? match.prefix || "/" : match.prefix + route.pattern;
     return route.handler(req, res);
   }
 
