@@ -159,11 +159,14 @@ const ANY = "*";
  * - `state` (typed `S`) is handed to this router's handlers as `req.state`.
  * - A route may have middleware between its pattern and its handler (see {@link AddRoute}).
  *   They run after matching (so they see `req.params` and `req.state`), outermost first,
- *   and what they add to the request is typed in the handler. They are applied once, at
- *   registration: a route without middleware pays nothing for the feature. A CORS
- *   preflight for a path without an OPTIONS route goes through the middleware of the route
- *   it asks about (`Access-Control-Request-Method`) before the automatic 204, so a
- *   per-route `cors()` answers it.
+ *   and what they add to the request is typed in the handler. They are applied at
+ *   registration, not per request, so a route without middleware pays nothing for the
+ *   feature. A CORS preflight for a path without an OPTIONS route goes through the
+ *   middleware of the route it asks about (`Access-Control-Request-Method`) before the
+ *   automatic 204, so a per-route `cors()` answers it (put it first: a middleware before
+ *   it that refuses the preflight, which carries no cookies, fails it). For that, each
+ *   middleware of a route is applied twice: around the handler and around the automatic
+ *   answer.
  *
  * ```ts
  * const api = new Router({ state: { db } })
