@@ -471,6 +471,7 @@ export class ResponseWriter {
       }
     } catch (error) {
       if (sourceFailed) this.#failAs ??= "body-failed";
+      await this.#settleWrites();
       return this.#fail(error);
     }
     return stream.end();
@@ -626,6 +627,7 @@ export class ResponseWriter {
       this.#bodyBytes += last.val.length;
     } else if (this.#mode === "content-length" && this.#declaredLeft > 0) {
       this.#failAs ??= "length-mismatch";
+      await this.#settleWrites();
       return this.#fail(new Error(`the body ended ${this.#declaredLeft} bytes short of its Content-Length`));
     }
     try {
@@ -636,6 +638,20 @@ export class ResponseWriter {
       return this.#fail(error);
     }
     return this.#finish("complete", undefined, this.#mode === "close-delimited");
+  }
+
+  /**
+   * After a failure mid-body: waits until what was handed to the transport is flushed, so
+   * the report's `bytesWritten` is what the client got. The connection is marked to close
+   * first, since waiting for the flush hands the response off.
+   */
+  async #settleWrites(): Promise<void> {
+    await this.#queue;
+    if (this.#failure) return;
+    this.#channel.closeAfter();
+    // If the client left meanwhile, the failure that came first stays the outcome, and
+    // bytesWritten already counts only what the transport confirmed: nothing to add.
+    await this.#channel.write([], true).catch(() => undefined);
   }
 
   /** Writes a whole response framed with its body: one buffer, one write. */
