@@ -1,5 +1,6 @@
 // Starts the REST API example with a store, as both server.js (in-memory) and
-// server-postgres.js (PostgreSQL) do: env configuration, access log, graceful stop.
+// server-postgres.js (PostgreSQL) do: env configuration, access log, graceful stop, and
+// with TRACES=1 OpenTelemetry traces.
 import { randomBytes } from "node:crypto";
 import { accessLog, serve } from "tophat";
 import { createApp } from "./app.js";
@@ -14,7 +15,9 @@ export async function start(store, name) {
     // doesn't send them over plain HTTP, so this demo turns Secure off unless asked.
     secureCookies: process.env.SECURE_COOKIES === "1",
   });
-  const server = await serve(app, { port: Number(process.env.PORT ?? 8080), ...accessLog() });
+  // TRACES=1: an OpenTelemetry span per request, printed (see tracing.js); loaded only then.
+  const handler = process.env.TRACES === "1" ? (await import("./tracing.js")).traced(app) : app;
+  const server = await serve(handler, { port: Number(process.env.PORT ?? 8080), ...accessLog() });
   console.log(`${name} on ${server.url}/`);
   const stop = async () => {
     await server.close({ graceMs: 5_000 });
