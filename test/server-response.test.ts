@@ -260,6 +260,9 @@ describe.each(MODES)("responses via %s", (mode: Mode) => {
       await c.write(GET + GET);
       await c.waitEnded();
       expect(c.text).toMatch(/\r\nContent-Length: 10\r\n\r\nabc$/);
+      // The report now waits for the bytes before the failure to flush (so bytesWritten is
+      // what the client got), which may come after the client sees the close.
+      await until(() => written !== undefined, "the report");
       // The precise outcome (issue 12); it was the catch-all "error" before.
       expect(written?.outcome).toBe("length-mismatch");
       expect(written?.error?.message).toMatch(/short/);
