@@ -54,20 +54,31 @@ export interface OtelGetter<C> {
 export interface OtelApi {
   /** `trace`: tracers and the span in a context. */
   readonly trace: {
+    /** The tracer named `name` from the registered tracer provider. */
     getTracer(name: string, version?: string): OtelTracer;
+    /** A context whose active span is `span`. */
     setSpan(context: OtelContext, span: OtelSpan): OtelContext;
   };
   /** `context`: the active context, and running code inside another. */
   readonly context: {
+    /** The active context (the root one without a context manager). */
     active(): OtelContext;
+    /** Runs `fn` with `context` active (across its awaits, with an AsyncLocalStorage context manager). */
     with<T>(context: OtelContext, fn: () => T): T;
   };
   /** `propagation`: the global propagator (W3C Trace Context, once an SDK registers it). */
   readonly propagation: {
+    /** `context` with what the carrier's fields say (the remote parent span from `traceparent`). */
     extract<C>(context: OtelContext, carrier: C, getter: OtelGetter<C>): OtelContext;
   };
   /** The `SpanKind` enum (SERVER is used). */
-  readonly SpanKind: { readonly SERVER: number };
+  readonly SpanKind: {
+    /** A span for a request a server handles. */
+    readonly SERVER: number;
+  };
   /** The `SpanStatusCode` enum (ERROR is used). */
-  readonly SpanStatusCode: { readonly ERROR: number };
+  readonly SpanStatusCode: {
+    /** The operation failed. */
+    readonly ERROR: number;
+  };
 }
