@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { serve, type ConnectionOptions, type Handler, type MultipartOptions, type Server } from "../host/index.js";
-import { RawClient, rawRequest, type RawResponse } from "./support/limits-client.js";
+import { RawClient, rawRequest, sleep, until, type RawResponse } from "./support/limits-client.js";
 import { curl } from "./support/server-harness.js";
 import { skipWithout } from "./support/tools.js";
 
@@ -342,6 +342,37 @@ describe("req.multipart(): multipart/form-data", () => {
       // busboy reads one byte past the limit to tell "exactly" from "over".
       expect(got).toBeLessThanOrEqual(100_001);
     });
+  });
+
+  it("a client that goes away mid-upload: the file's stream and the iterator fail with ClientClosedError, nothing is logged as an error", async () => {
+    const errors: unknown[] = [];
+    let seen: unknown;
+    let reading = false;
+    const s = await start(
+      async (req, res) => {
+        try {
+          for await (const part of req.multipart()) {
+            if (part.kind !== "file") continue;
+            reading = true;
+            for await (const chunk of part.stream as AsyncIterable<Buffer>) void chunk;
+          }
+        } catch (error) {
+          seen = error;
+          throw error;
+        }
+        return res.sendCode(204);
+      },
+      { logger: { warn: (...args: unknown[]) => errors.push(args), error: (...args: unknown[]) => errors.push(args) } },
+    );
+    const body = multipartBody([{ name: "f", filename: "f.bin", content: Buffer.alloc(1_000_000) }]);
+    const c = await RawClient.connect(s.port);
+    await c.write(post("/", `multipart/form-data; boundary=${BOUNDARY}`, body).subarray(0, 300_000));
+    await until(() => reading, 5000, "the handler to read the file");
+    c.socket.resetAndDestroy();
+    await until(() => seen !== undefined, 5000, "the handler to see the failure");
+    expect((seen as Error | undefined)?.name).toBe("ClientClosedError");
+    await sleep(50);
+    expect(errors).toEqual([]);
   });
 
   describe("a handler that stops early", () => {
