@@ -2,7 +2,7 @@
 // when the peer is a listed proxy — raw sockets over real TCP, with spoofed fields.
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { serve, type Server, type ServeOptions } from "../host/index.js";
+import { accept, serve, type Server, type ServeOptions } from "../host/index.js";
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -164,6 +164,26 @@ describe("peers", () => {
     const seen = await ask(["X-Forwarded-For: 203.0.113.9"]);
     expect(seen.remoteAddress).toBe("::ffff:127.0.0.1");
     expect(seen.clientIp).toBe("203.0.113.9");
+  });
+
+  it("a Web Streams pair: its remoteAddress and encrypted flag give clientIp and https (and its forwarding fields count only if trusted)", async () => {
+    const serveOnce = async (options: ServeOptions): Promise<string> => {
+      const toServer = new TransformStream<Uint8Array, Uint8Array>();
+      const fromServer = new TransformStream<Uint8Array, Uint8Array>();
+      let seen = "";
+      const served = accept({ readable: toServer.readable, writable: fromServer.writable, remoteAddress: "10.1.2.3", encrypted: true }, async (req, res) => {
+        seen = `${req.protocol} ${req.clientIp}`;
+        return res.send();
+      }, options);
+      const writer = toServer.writable.getWriter();
+      await writer.write(new TextEncoder().encode("GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 203.0.113.1\r\nX-Forwarded-Proto: http\r\nConnection: close\r\n\r\n"));
+      await writer.close();
+      expect(await new Response(fromServer.readable).text()).toMatch(/^HTTP\/1\.1 200 /);
+      await served;
+      return seen;
+    };
+    expect(await serveOnce({})).toBe("https 10.1.2.3");
+    expect(await serveOnce({ trustProxy: ["10.0.0.0/8"] })).toBe("http 203.0.113.1");
   });
 
   it("a malformed trustProxy entry is refused before anything is served, naming it", async () => {
