@@ -78,11 +78,11 @@ export function otel(options: OtelOptions): (next: Handler) => Handler {
       span.end();
     };
     // A handler that made no progress for handlerTimeoutMs may never settle: the 503 the
-    // library sent in its place ends the span.
+    // library sent in its place (or the cut-off response it had begun) ends the span.
     const onAbort = (): void => {
       const reason: unknown = req.signal.reason;
       if (ended || !(reason instanceof HandlerTimeoutError)) return;
-      span.setAttribute("http.response.status_code", 503);
+      span.setAttribute("http.response.status_code", res.sent ? res.status : 503);
       failed(span, api, reason.name, reason.message);
       end();
     };
