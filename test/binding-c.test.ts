@@ -509,12 +509,13 @@ describe.skipIf(noCurl)("the example server (bindings/c/examples/server.c)", () 
     const m = /reads (\d+), parse-head calls (\d+), bytes parsed (\d+)/.exec(out);
     expect(m).not.toBeNull();
     const [reads, calls, bytes] = [Number(m![1]), Number(m![2]), Number(m![3])];
-    expect(reads).toBeGreaterThan(20); // the head did arrive in many reads...
+    expect(reads).toBeGreaterThan(10); // the head did arrive in many reads (82 pieces; a loaded machine merges some)...
     // ...but the core saw it about twice: on the first read, then once the empty line came
     // (a bare LF CR LF inside would add a call; this head has none). Calling on every read
     // would pass ~reads × length / 2 bytes.
     expect(calls).toBeLessThanOrEqual(2);
-    expect(bytes).toBeLessThanOrEqual(head.length + 50);
+    // The first read (however many pieces it merged) plus the whole head.
+    expect(bytes).toBeLessThanOrEqual(2 * head.length);
   });
 
   it("closes after answering an HTTP/1.0 request without keep-alive", async () => {

@@ -85,6 +85,8 @@ export class Connection {
   #buf: Buffer = EMPTY;
   /** Where the search for the end of a partly received head resumes (the core's `incomplete` offset). */
   #headSearchFrom = 0;
+  /** How many bytes of the partly received head the core was last handed. */
+  #headParsedAt = 0;
 
   readonly #out: Outbound;
 
@@ -285,6 +287,7 @@ export class Connection {
     }
     this.#buf = buf;
     this.#headSearchFrom = out.val;
+    this.#headParsedAt = buf.length;
     return undefined;
   }
 
@@ -324,9 +327,16 @@ export class Connection {
       const had = buf.length;
       buf = had > 0 ? Buffer.concat([buf, chunk]) : chunk;
       this.#buf = buf;
-      // Parse again only when the head may have ended (the core parses from the start):
-      // a client trickling a head byte by byte costs linear work, not quadratic.
-      if (had === 0 || buf.length >= this.#limits.maxHeadBytes || mayEndHead(buf, Math.max(this.#headSearchFrom, had - 2))) {
+      // Parse again only when the head may have ended (the core parses from the start), or
+      // when the bytes have doubled since the last parse: a client trickling a head byte
+      // by byte costs at most about 3n bytes of parsing, not n²/2, and a head that breaks
+      // a rule (too many fields, a bad line) is refused before max-head-bytes arrive.
+      if (
+        had === 0 ||
+        buf.length >= this.#limits.maxHeadBytes ||
+        buf.length >= 2 * this.#headParsedAt ||
+        mayEndHead(buf, Math.max(this.#headSearchFrom, had - 2))
+      ) {
         const read = this.#parseBuffered(buf);
         if (read) return read;
       }
