@@ -357,7 +357,10 @@ describe("streamed bodies", () => {
     const w = written.find((x) => x.path === "/fail-mid-stream")!.written;
     expect([w.outcome, w.error]).toEqual(["error", midStreamFailure]);
     expect(w.bytesWritten).toBe(c.receivedBytes);
-    expect(server.log.errors.some((e) => e.message.includes("failed during its streamed response"))).toBe(true);
+    // Said once, at error level, with the request line and what was written (response-report.ts).
+    expect(server.log.errors.filter((e) => e.message.includes("/fail-mid-stream")).map((e) => e.message)).toEqual([
+      expect.stringMatching(/^tophat: the response to GET "\/fail-mid-stream" failed after its head was sent \(error\): status 200, \d+ bytes written/),
+    ]);
     const after = await raw("/text", { "Accept-Encoding": "gzip" });
     expect(gunzipSync(after.body).toString()).toBe(TEXT_2K);
   });
