@@ -47,6 +47,8 @@ describe("examples/chat/server.js", () => {
     const stopping = app.stop();
     await ada.waitForSelector("#status:text('the server went away')", { timeout: 10_000 });
     await stopping;
-    expect(app.lines, app.lines.join("\n")).toContain("closed: 1 chat sockets told to go away, 0 cut off");
+    // The page's socket was told (1001, seen above); what the grace deadline still found
+    // open (a browser's idle keep-alive connection on a loaded machine) may vary.
+    expect(app.lines.some((l) => /^closed: 1 chat sockets told to go away, \d+ cut off$/.test(l)), app.lines.join("\n")).toBe(true);
   }, 60_000);
 });
