@@ -4,10 +4,14 @@
 // written), server.close() that resolves at its deadline whatever handlers do, and the
 // shutdown race on keep-alive (a request that was read is answered, never dropped).
 // Over real sockets.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { HandlerTimeoutError, accept, serve, type Handler, type Request, type ResponseWritten, type Server, type ServeOptions } from "../host/index.js";
 import { RawClient, acceptServers, sleep, until, within } from "./support/limits-client.js";
-import { captureLogger, gate, type CapturingLogger } from "./support/server-harness.js";
+import { captureLogger, curl, gate, type CapturingLogger } from "./support/server-harness.js";
+import { skipWithout } from "./support/tools.js";
 
 let servers: Server[] = [];
 afterEach(async () => {
@@ -287,8 +291,8 @@ describe("a client that leaves while its handler is pending", () => {
   });
 });
 
-describe("a client that half-closes in the middle of its request body", () => {
-  it("gets 400 (its request is short of its Content-Length, or of its last chunk), the connection closes, nothing is logged", async () => {
+describe("a client that half-closes in the middle of its request body (how fetch and curl abort an upload)", () => {
+  it("is a cancelled request: reported client-closed, nothing sent, nothing above debug logged, the connection closes", async () => {
     const log = captureLogger();
     const written: ResponseWritten[] = [];
     const server = await serve(async (req, res) => res.setText(`read ${(await req.bytes()).length}`).send(), { port: 0, logger: log, onResponse: (_req, w) => written.push(w) });
@@ -300,17 +304,32 @@ describe("a client that half-closes in the middle of its request body", () => {
       const c = await RawClient.connect(server.port, { allowHalfOpen: true });
       await c.write(request);
       c.socket.end();
-      const res = await c.response(3000);
-      expect(res.status).toBe(400);
-      expect(res.headers["connection"]).toBe("close");
-      expect(res.body.toString()).toBe("the request body is incomplete: the client stopped sending before its end\n");
-      await c.closed(2000);
+      await c.closed(3000);
+      expect(c.received.toString("latin1")).toBe("");
     }
-    expect(written.map((w) => [w.status, w.outcome])).toEqual([
-      [400, "complete"],
-      [400, "complete"],
+    await until(() => written.length === 2, 3000, "both reports");
+    expect(written.map((w) => [w.outcome, w.bytesWritten])).toEqual([
+      ["client-closed", 0],
+      ["client-closed", 0],
     ]);
-    expect(log.entries).toEqual([]);
+    expect(log.entries.filter((e) => e.level === "warn" || e.level === "error")).toEqual([]);
+  });
+
+  it.skipIf(skipWithout("curl", "the aborted curl upload test"))("an upload curl abandons (--max-time) is reported client-closed, not a server error", async () => {
+    const log = captureLogger();
+    const written: ResponseWritten[] = [];
+    const server = await serve(async (req, res) => res.setText(`read ${(await req.bytes()).length}`).send(), { port: 0, logger: log, onResponse: (_req, w) => written.push(w) });
+    servers.push(server);
+    // A 1 MB upload sent at 64 KB/s, which curl gives up on after a second.
+    const dir = mkdtempSync(path.join(tmpdir(), "tophat-abort-"));
+    const file = path.join(dir, "upload.bin");
+    writeFileSync(file, Buffer.alloc(1_000_000, 0x61));
+    const r = await curl(["-T", file, "--limit-rate", "64k", "--max-time", "1", `http://127.0.0.1:${server.port}/upload`]);
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.code).toBe(28); // curl: operation timed out
+    await until(() => written.length === 1, 5000, "the report");
+    expect(written[0]!.outcome).toBe("client-closed");
+    expect(log.entries.filter((e) => e.level === "warn" || e.level === "error")).toEqual([]);
   });
 });
 

@@ -424,10 +424,11 @@ export class Connection {
       if (chunk === null) {
         if (this.#in.gone) throw new ClientClosedError("before the request body was complete", { cause: this.#in.goneError });
         if (this.#in.eof) {
-          // A half-close: the client can still read, and its request is malformed (a body
-          // shorter than it declared), not a server failure.
+          // The client ended its side in the middle of its body: a cancelled request (RFC
+          // 9112 §8), which is how fetch and curl abort an upload. Not a server failure,
+          // and no one waits for an answer to a request that can never be complete.
           ex.mustClose = true;
-          throw new Glitch(400, "the request body is incomplete: the client stopped sending before its end");
+          throw new ClientClosedError("in the middle of the request body (it stopped sending before the body's end)");
         }
       }
       this.#run?.progress();
@@ -498,6 +499,9 @@ export class Connection {
       },
       get gone() {
         return connection.#in.gone;
+      },
+      get left() {
+        return connection.#in.gone || (connection.#in.eof && connection.#exchange?.body?.complete === false);
       },
       get waitingOnClient() {
         return connection.#in.waiting || connection.#out.waiting;

@@ -36,6 +36,11 @@ export interface HandlerHost {
   readonly handlerTimeoutMs: number;
   /** The client is gone (the transport closed). */
   readonly gone: boolean;
+  /**
+   * The client is gone, or ended its side before its request was complete (a cancelled
+   * request, RFC 9112 §8: how fetch and curl abort an upload).
+   */
+  readonly left: boolean;
   /** A body read or a response write is waiting on the client (its own deadline governs). */
   readonly waitingOnClient: boolean;
   /** Sends the error response for `error` on `ex` (resolves once it is flushed or failed). */
@@ -176,7 +181,7 @@ export class HandlerRun {
     if (!outcome.ok) {
       // The client left (the handler saw it while reading the body or writing): nobody to
       // answer, and not the handler's fault: reported as client-closed, never as a 500.
-      if (this.#host.gone && leftFirst(outcome.error)) {
+      if (this.#host.left && leftFirst(outcome.error)) {
         this.#res.clientGone(this.#clientClosed());
         return false;
       }
