@@ -6,13 +6,18 @@
 // Tophat gets the socket through accept(), node:http through `server.emit("connection")`.
 // Reports µs per request (median of 5 runs) for hello world and the ~1 KB JSON response.
 // BATCH=1 sends one request per turn (the shape of the 50-connection load); ONLY=tophat
-// runs one server (for profiling). The "raw floor" row is no HTTP server: it counts heads
+// runs one server (for profiling); SUBSCRIBE=1 attaches a no-op listener to every tophat.server.*
+// diagnostics channel (the cost of an APM agent's subscription). The "raw floor" row is no HTTP server: it counts heads
 // and writes a fixed reply, the least any server over this socket could cost.
+import diagnostics from "node:diagnostics_channel";
 import http from "node:http";
 import { Duplex } from "node:stream";
 import { accept } from "tophat";
 import { HELLO, JSON_DOC, fixedReply, repliesFor } from "./servers/payload.js";
 
+if (process.env.SUBSCRIBE === "1") {
+  for (const name of ["request.start", "response.head", "response.finish", "request.error"]) diagnostics.subscribe(`tophat.server.${name}`, () => {});
+}
 const BATCH = Number(process.env.BATCH ?? 16);
 const REQUESTS = Number(process.env.REQUESTS ?? 200_000);
 const REQUEST = "GET /hello HTTP/1.1\r\nHost: bench\r\nUser-Agent: in-process\r\nAccept: */*\r\n\r\n";
@@ -118,7 +123,7 @@ const servers = {
 };
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-console.log(`in-process, ${BATCH} pipelined requests per batch, ${REQUESTS} requests per run, median of 5 (Node ${process.version})`);
+console.log(`in-process, ${BATCH} pipelined requests per batch, ${REQUESTS} requests per run, median of 5 (Node ${process.version})${process.env.SUBSCRIBE === "1" ? ", tophat.server.* channels subscribed" : ""}`);
 console.log("| response | server | µs per request | × node:http (time) |\n| --- | --- | --- | --- |");
 for (const scenario of ["hello", "json"]) {
   const results = {};
