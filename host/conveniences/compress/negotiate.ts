@@ -2,6 +2,7 @@
  * Choosing a content coding by `Accept-Encoding` (RFC 9110 §12.5.3) for {@link compress}.
  * @module
  */
+import { parseAcceptEncoding } from "../../http/accept-encoding.js";
 
 /** A content coding {@link compress} can apply: `br`, `gzip`, or `zstd` (where the running Node has zlib's zstd). */
 export type CompressCoding = "br" | "gzip" | "zstd";
@@ -39,23 +40,4 @@ export function negotiateCoding(lines: readonly string[], available: readonly Co
   }
   if (best === undefined || (identity !== undefined && bestQ < identity)) return undefined;
   return best;
-}
-
-/** Accept-Encoding's members, lower-cased, with their q-values (first mention wins). */
-export function parseAcceptEncoding(lines: readonly string[]): Map<string, number> {
-  const weights = new Map<string, number>();
-  for (const member of lines.join(",").split(",")) {
-    const [rawName, ...params] = member.split(";");
-    const name = rawName!.trim().toLowerCase();
-    if (name === "") continue;
-    let q = 1;
-    for (const param of params) {
-      const m = /^\s*q\s*=\s*(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)\s*$/i.exec(param);
-      if (m) q = Number(m[1]);
-      else if (/^\s*q\s*=/i.test(param)) q = 0;
-    }
-    const key = name === "x-gzip" ? "gzip" : name;
-    if (!weights.has(key)) weights.set(key, q);
-  }
-  return weights;
 }

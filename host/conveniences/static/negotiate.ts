@@ -2,6 +2,7 @@
  * Choosing a precompressed sibling by `Accept-Encoding` (RFC 9110 §12.5.3).
  * @module
  */
+import { parseAcceptEncoding } from "../../http/accept-encoding.js";
 
 /** A content coding served from a precompressed sibling file: `br` (`<file>.br`) or `gzip` (`<file>.gz`). */
 export type PrecompressedCoding = "br" | "gzip";
@@ -18,21 +19,7 @@ export const SIBLING_SUFFIX: Readonly<Record<PrecompressedCoding, string>> = { b
  */
 export function acceptableCodings(lines: readonly string[], available: readonly PrecompressedCoding[]): PrecompressedCoding[] {
   if (lines.length === 0) return [];
-  const weights = new Map<string, number>();
-  for (const member of lines.join(",").split(",")) {
-    const [rawName, ...params] = member.split(";");
-    const name = rawName!.trim().toLowerCase();
-    if (name === "") continue;
-    let q = 1;
-    for (const param of params) {
-      const m = /^\s*q\s*=\s*(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)\s*$/i.exec(param);
-      if (m) q = Number(m[1]);
-      else if (/^\s*q\s*=/i.test(param)) q = 0; // a malformed weight: don't bet on it
-    }
-    const key = name === "x-gzip" ? "gzip" : name;
-    // A coding listed twice: the first mention counts.
-    if (!weights.has(key)) weights.set(key, q);
-  }
+  const weights = parseAcceptEncoding(lines);
   // Only an explicit rating of identity competes (an unlisted identity has no q-value).
   const identity = weights.get("identity");
   const qOf = (coding: string): number => weights.get(coding) ?? weights.get("*") ?? 0;
