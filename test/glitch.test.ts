@@ -222,7 +222,7 @@ describe('errorFormat: "problem+json" answers every client in JSON', () => {
   });
 
   it("an unknown format is refused when the server starts", async () => {
-    await expect(serve(async (_req, res) => res.sendCode(204), { port: 0, errorFormat: "xml" as "negotiate" })).rejects.toThrow(/errorFormat must be "negotiate" or "problem\+json", got xml/);
+    await expect(serve(async (_req, res) => res.sendCode(204), { port: 0, errorFormat: "xml" as "negotiate" })).rejects.toThrow(/errorFormat must be "negotiate", "problem\+json" or "prefer-json", got xml/);
   });
 });
 
