@@ -1,5 +1,6 @@
 // Glitch: errors that become responses — status, headers, public message, text/plain or
 // RFC 9457 problem+json by Accept, causes hidden unless verboseErrors — over real sockets.
+import { types } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { Glitch, ensure, orGlitch, serve, type Handler, type Request, type ResponseWritten, type Server, type ServeOptions } from "../host/index.js";
 import { prefersJson } from "../host/http/error-response.js";
@@ -335,5 +336,61 @@ describe("Accept negotiation (RFC 9110 §12.5.1)", () => {
     ["", false],
   ])("%j prefers JSON: %s", (accept, expected) => {
     expect(prefersJson(accept)).toBe(expected);
+  });
+});
+
+describe("stack traces: captured only where they are of use (Glitch.captureStacks)", () => {
+  afterEach(() => {
+    Glitch.captureStacks = "server-errors";
+  });
+  const at = /\n {4}at /;
+
+  it("by default: none for a 4xx or a Glitch with a cause (its cause keeps its own); one for a 5xx without a cause, which is logged as itself", () => {
+    const notFound = Glitch.notFound("no item 7");
+    expect(notFound.stack).toBe("Glitch: no item 7");
+    expect(notFound).toBeInstanceOf(Error);
+    expect(types.isNativeError(notFound)).toBe(true);
+    const cause = new Error("pool exhausted");
+    const caused = Glitch.serviceUnavailable("try later", undefined, { cause });
+    expect(caused.stack).toBe("Glitch: try later");
+    expect(cause.stack).toMatch(at);
+    expect(Glitch.internal("lookup failed").stack).toMatch(/^Glitch: lookup failed\n {4}at /);
+    expect(new Glitch(429).stack).toBe("Glitch: Too Many Requests");
+  });
+
+  it('"all" captures every one (where a 4xx was thrown, while debugging); "none" captures none', () => {
+    Glitch.captureStacks = "all";
+    expect(Glitch.notFound().stack).toMatch(/^Glitch: Not Found\n {4}at /);
+    expect(Glitch.badRequest("x", { cause: new Error("y") }).stack).toMatch(at);
+    Glitch.captureStacks = "none";
+    expect(Glitch.internal().stack).toBe("Glitch: Internal Server Error");
+  });
+
+  it("leaves Error.stackTraceLimit as it found it, for Glitches and other errors", () => {
+    const limit = Error.stackTraceLimit;
+    Glitch.notFound();
+    expect(Error.stackTraceLimit).toBe(limit);
+    expect(new Error("plain").stack).toMatch(at);
+    expect(() => new Glitch(302)).toThrow(RangeError);
+    expect(Error.stackTraceLimit).toBe(limit);
+  });
+
+  it("withHeaders keeps the original's stack (or its lack of one) and captures none of its own", () => {
+    const thrownHere = Glitch.internal("boom");
+    const copy = thrownHere.withHeaders({ "X-A": "1" });
+    expect(copy.stack).toBe(thrownHere.stack);
+    const quiet = Glitch.forbidden();
+    Glitch.captureStacks = "all";
+    expect(quiet.withHeaders({ "X-A": "1" }).stack).toBe("Glitch: Forbidden");
+  });
+
+  it("a 5xx Glitch without a cause is logged with the stack of where it was thrown", async () => {
+    const logger = captureLogger();
+    const s = await start(async function answerWithFiveHundred() {
+      throw Glitch.internal("no backend");
+    }, { logger });
+    expect((await fetch(s.url)).status).toBe(500);
+    const logged = logger.errors[0]!.rest[0] as Glitch;
+    expect(logged.stack).toMatch(/answerWithFiveHundred/);
   });
 });

@@ -10,7 +10,7 @@ export { ResponseWriter, type BodyStream, type ResponseBody } from "./response-w
 export type { BodyKind, BodyTransform, BodyTransformer, TransformHead, TransformOutput } from "./body-transform.js";
 export { ResponseWritten, type ResponseFacts, type ResponseOutcome } from "./response-written.js";
 export { UpgradeError, type Upgraded, type UpgradedDuplex, type UpgradedStreams, type UpgradeOptions } from "./upgrade.js";
-export { Glitch, orGlitch, ensure, type GlitchOptions } from "./glitch.js";
+export { Glitch, orGlitch, ensure, type GlitchOptions, type GlitchStacks } from "./glitch.js";
 export { ClientClosedError, HandlerTimeoutError } from "./http-error.js";
 export { SseSink, formatEvent, type ServerSentEvent, type SseOptions } from "./server-sent-events.js";
 export { statusText } from "./status-text.js";
