@@ -1,8 +1,13 @@
 /**
- * The route tree: one node per path segment. Lookup walks the request's segments once,
- * trying a static child before a parameter before a catch-all at every level (and
- * backing up when a more specific branch dead-ends), so its cost grows with the path's
- * depth, not with the number of routes.
+ * The route tree: one node per path segment. Lookup walks the request's path once,
+ * segment by segment, trying a static child before a parameter before a catch-all at every
+ * level (and backing up when a more specific branch dead-ends), so its cost grows with the
+ * path's depth, not with the number of routes. Patterns without parameters are also kept
+ * in a map by their whole path, which answers most requests for them in one lookup.
+ *
+ * A lookup allocates nothing but its result: it reads the segments off the path string in
+ * place (no split), and collects parameter values in scratch arrays shared by all lookups,
+ * which is safe because a lookup is synchronous and runs no code but the tree's own.
  * @module
  */
 
@@ -11,6 +16,13 @@ export type Target = object;
 
 /** The routes registered at one node, by method (`*` for any method). */
 export type MethodTable = Map<string, Target>;
+
+/**
+ * What a lookup takes from a table: called with the table and the method looked up, it
+ * returns the route to run, or undefined to go on looking. (A module-level function, not
+ * a closure over the method, so lookups allocate none.)
+ */
+export type Pick = (methods: MethodTable, method: string) => Target | undefined;
 
 /** A tree a lookup may continue into at a node (a mounted sub-router's). */
 export interface Mount {
@@ -21,18 +33,31 @@ export interface Mount {
   prefix: string;
 }
 
+/** A lookup's result; see {@link RouteTree.find}. */
 export interface Match {
+  /** The table matched. */
   methods: MethodTable;
-  /** Parameter names and raw (still percent-encoded) values, in pattern order. */
-  params: [string, string][];
-  /** The router whose table matched: the tree's own, or a mounted one's. */
+  /** What `pick` took from it. */
+  target: Target;
+  /** The parameters, percent-decoded, by name (a later one of the same name wins: a mount's over its prefix's). */
+  params: Record<string, string>;
+  /** The router whose table matched when it is a mounted one (undefined: the tree's own). */
   owner: object | undefined;
   /** For a match inside mounts: their prefixes, outermost first, joined. */
   prefix: string | undefined;
 }
 
+/** Up to this many static children are found by comparing them in place, more through the map. */
+const SCAN_LIMIT = 16;
+
 class Node {
   readonly statics = new Map<string, Node>();
+  /**
+   * The same children as `statics` while there are at most SCAN_LIMIT: compared against
+   * the path in place, which spares slicing the segment out and hashing it.
+   */
+  readonly scanKeys: string[] = [];
+  readonly scanNodes: Node[] = [];
   param: { name: string; node: Node } | undefined;
   catchAll: { name: string; methods: MethodTable } | undefined;
   methods: MethodTable | undefined;
@@ -45,7 +70,10 @@ export function segmentsOf(path: string): string[] {
 }
 
 export class RouteTree {
-  readonly #root = new Node();
+  /** The root (read by lookups that continue into this tree from a mount). */
+  readonly root = new Node();
+  /** The nodes of patterns without parameters or catch-all, by pattern: the walk's static-only branch, looked up at once. */
+  readonly #exact = new Map<string, Node>();
 
   /**
    * The method table for `pattern` (made if new). Throws when the pattern is malformed or
@@ -62,13 +90,15 @@ export class RouteTree {
       return node.catchAll.methods;
     }
     node.methods ??= new Map();
+    // (A `:` or `*` only ever starts a segment: #walk refuses them elsewhere.)
+    if (!pattern.includes(":")) this.#exact.set(pattern, node);
     return node.methods;
   }
 
   /** Continues lookups under `prefix` into `mount` (after static, parameter and catch-all routes there). */
   mountAt(prefix: string, mount: Mount): void {
     if (prefix !== "/" && prefix.endsWith("/")) throw new Error(`mount prefix ${prefix}: leave out the trailing /`);
-    const { node, catchAll } = prefix === "/" ? { node: this.#root, catchAll: undefined } : this.#walk(prefix);
+    const { node, catchAll } = prefix === "/" ? { node: this.root, catchAll: undefined } : this.#walk(prefix);
     if (catchAll !== undefined) throw new Error(`mount prefix ${prefix}: can't end in a catch-all`);
     if (node.mount) throw new Error(`mount prefix ${prefix}: something is already mounted there`);
     node.mount = mount;
@@ -82,7 +112,7 @@ export class RouteTree {
       for (const child of node.statics.values()) visit(child);
       if (node.param) visit(node.param.node);
     };
-    visit(this.#root);
+    visit(this.root);
     return owners;
   }
 
@@ -94,7 +124,7 @@ export class RouteTree {
     if (!pattern.startsWith("/")) throw new Error(`route ${JSON.stringify(pattern)}: a pattern starts with /`);
     if (/[?#]/.test(pattern)) throw new Error(`route ${pattern}: a pattern is a path, without ? or #`);
     const segments = segmentsOf(pattern);
-    let node = this.#root;
+    let node = this.root;
     for (let i = 0; i < segments.length; i++) {
       const segment = segments[i]!;
       if (segment.startsWith("*")) {
@@ -113,21 +143,56 @@ export class RouteTree {
       }
       if (/[:*]/.test(segment)) throw new Error(`route ${pattern}: ":" and "*" may only start a segment`);
       let child = node.statics.get(segment);
-      if (child === undefined) node.statics.set(segment, (child = new Node()));
+      if (child === undefined) {
+        node.statics.set(segment, (child = new Node()));
+        node.scanKeys.push(segment);
+        node.scanNodes.push(child);
+      }
       node = child;
     }
     return { node, catchAll: undefined };
   }
 
   /**
-   * The most specific route for `segments` (decoded) whose table `accepts`: static before
-   * parameter before catch-all before a mount, at every level.
+   * The most specific route for `path` (a request's path: starts with `/`, no query) whose
+   * table `pick(table, method)` takes a route from: static before parameter before catch-all before a
+   * mount, at every level. `encoded`: the path has `%` escapes, all of them valid (the
+   * caller checked), so each segment is decoded before it is compared or kept. The match
+   * goes into `out` (the caller's, reused: a lookup allocates only the params object).
    */
-  find(segments: readonly string[], accepts: (methods: MethodTable) => boolean): Match | undefined {
-    const params: [string, string][] = [];
-    const found = search(this.#root, segments, 0, params, accepts);
-    // (Built field by field: spreading `found`, whose shapes differ, costs ~20× the lookup.)
-    return found === undefined ? undefined : { methods: found.methods, owner: found.owner, params: found.params ?? params, prefix: found.prefix };
+  find(path: string, encoded: boolean, pick: Pick, method: string, out: Match): boolean {
+    if (!encoded) {
+      // A route without parameters that has something to pick is the walk's first answer:
+      // the walk tries static children first, so it would reach that route's node before any other.
+      const node = this.#exact.get(path);
+      const target = node?.methods === undefined ? undefined : pick(node.methods, method);
+      if (target !== undefined) {
+        out.methods = node!.methods!;
+        out.target = target;
+        out.params = {};
+        out.owner = undefined;
+        out.prefix = undefined;
+        return true;
+      }
+    }
+    count = 0;
+    foundOwner = undefined;
+    foundPrefix = undefined;
+    const methods = search(this.root, path, 1, encoded, pick, method);
+    if (methods === undefined) return false;
+    out.target = picked!;
+    picked = undefined;
+    const params: Record<string, string> = {};
+    for (let n = 0; n < count; n++) {
+      params[names[n]!] = values[n]!;
+      // The scratch holds no request's strings once it is done with them.
+      values[n] = "";
+    }
+    out.methods = methods;
+    out.params = params;
+    out.owner = foundOwner;
+    out.prefix = foundPrefix;
+    return true;
   }
 }
 
@@ -137,41 +202,80 @@ function paramName(pattern: string, segment: string): string {
   return name;
 }
 
-interface Found {
-  methods: MethodTable;
-  owner: object | undefined;
-  /** Set when the match was inside a mount: the full list (the caller's and the mount's). */
-  params?: [string, string][];
-  /** Set when the match was inside a mount: the mount prefixes. */
-  prefix?: string;
-}
+// The scratch of the lookup under way: the names and values of the parameters on the
+// branch being tried (`count` of them), and, once a match inside mounts is found, the
+// innermost mount's owner and the mounts' prefixes joined.
+const names: string[] = [];
+const values: string[] = [];
+let count = 0;
+let foundOwner: object | undefined;
+let foundPrefix: string | undefined;
+/** What the pick took from the table matched. */
+let picked: Target | undefined;
 
-function search(node: Node, segments: readonly string[], i: number, params: [string, string][], accepts: (m: MethodTable) => boolean): Found | undefined {
-  if (i === segments.length) {
-    if (node.methods && accepts(node.methods)) return { methods: node.methods, owner: undefined };
+/**
+ * The walk from `node`, whose segment starts at `i` in `path` (`i > path.length`: the path
+ * has no more segments). Returns the table matched; its parameters are in the scratch.
+ */
+function search(node: Node, path: string, i: number, encoded: boolean, pick: Pick, method: string): MethodTable | undefined {
+  if (i > path.length) {
+    if (node.methods !== undefined && (picked = pick(node.methods, method)) !== undefined) return node.methods;
     // The prefix itself ("/api") is the mounted router's "/".
-    return node.mount && inMount(node.mount, [""], params, accepts);
+    return node.mount === undefined ? undefined : inMount(node.mount, "/", 1, false, pick, method);
   }
-  const segment = segments[i]!;
-  const child = node.statics.get(segment);
-  if (child) {
-    const found = search(child, segments, i + 1, params, accepts);
-    if (found) return found;
+  let end = path.indexOf("/", i);
+  if (end === -1) end = path.length;
+  // The segment as a string only when it must be one: decoded, or looked up in the map, or a value.
+  let segment = encoded ? decodeSegment(path.slice(i, end)) : undefined;
+  let child: Node | undefined;
+  if (segment !== undefined || node.scanKeys.length > SCAN_LIMIT) {
+    child = node.statics.get((segment ??= path.slice(i, end)));
+  } else {
+    const keys = node.scanKeys;
+    const length = end - i;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
+      if (key.length === length && path.startsWith(key, i)) {
+        child = node.scanNodes[k];
+        break;
+      }
+    }
   }
-  if (node.param && segment !== "") {
-    params.push([node.param.name, segment]);
-    const found = search(node.param.node, segments, i + 1, params, accepts);
-    if (found) return found;
-    params.pop();
+  if (child !== undefined) {
+    const found = search(child, path, end + 1, encoded, pick, method);
+    if (found !== undefined) return found;
   }
-  if (node.catchAll && accepts(node.catchAll.methods)) {
-    params.push([node.catchAll.name, segments.slice(i).join("/")]);
-    return { methods: node.catchAll.methods, owner: undefined };
+  if (node.param !== undefined && end > i) {
+    segment ??= path.slice(i, end);
+    const depth = count;
+    names[depth] = node.param.name;
+    values[depth] = segment;
+    count = depth + 1;
+    const found = search(node.param.node, path, end + 1, encoded, pick, method);
+    if (found !== undefined) return found;
+    count = depth;
   }
-  return node.mount && inMount(node.mount, segments.slice(i), params, accepts);
+  if (node.catchAll !== undefined && (picked = pick(node.catchAll.methods, method)) !== undefined) {
+    names[count] = node.catchAll.name;
+    // The rest of the path, `/`s included, each segment decoded.
+    values[count] = encoded ? path.slice(i).split("/").map(decodeSegment).join("/") : path.slice(i);
+    count++;
+    return node.catchAll.methods;
+  }
+  return node.mount === undefined ? undefined : inMount(node.mount, path, i, encoded, pick, method);
 }
 
-function inMount(mount: Mount, rest: readonly string[], params: [string, string][], accepts: (m: MethodTable) => boolean): Found | undefined {
-  const inner = mount.tree.find(rest, accepts);
-  return inner && { methods: inner.methods, owner: inner.owner ?? mount.owner, params: [...params, ...inner.params], prefix: mount.prefix + (inner.prefix ?? "") };
+/** The walk continued into a mounted tree, its root at `i`; on a match, notes the mount. */
+function inMount(mount: Mount, path: string, i: number, encoded: boolean, pick: Pick, method: string): MethodTable | undefined {
+  const found = search(mount.tree.root, path, i, encoded, pick, method);
+  if (found !== undefined) {
+    // The innermost mount is the first to return: its owner is the one whose table matched.
+    foundOwner ??= mount.owner;
+    foundPrefix = mount.prefix + (foundPrefix ?? "");
+  }
+  return found;
+}
+
+function decodeSegment(segment: string): string {
+  return segment.includes("%") ? decodeURIComponent(segment) : segment;
 }
