@@ -5,8 +5,12 @@
 // nanoseconds per lookup-and-dispatch, median of 7 runs. The Router is called through its
 // Handler (`router.route`), with a stand-in request carrying method and path: the cost
 // measured is matching, decoding and setting params — what a request pays for routing.
+// `BASELINE=<an older build's dist/host/conveniences/router/index.js>` adds that build's
+// Router as a row of the same run, for before/after figures side by side.
 import FindMyWay from "find-my-way";
 import { Router } from "tophat";
+
+const Baseline = process.env.BASELINE ? (await import(new URL(process.env.BASELINE, `file://${process.cwd()}/`).href)).Router : undefined;
 
 const RESOURCES = ["users", "orgs", "repos", "issues", "pulls", "teams", "projects", "gists", "events", "labels"];
 /** 100 patterns in the three syntaxes. */
@@ -32,8 +36,8 @@ const MISS = "/nope/not/here";
 
 const handler = async () => 0;
 
-function tophat() {
-  const router = new Router();
+function tophat(RouterClass = Router) {
+  const router = new RouterClass();
   for (const [p] of patterns()) router.get(p, handler);
   return (path) => router.route({ method: "GET", path, params: undefined, state: undefined }, undefined).catch(() => 0);
 }
@@ -72,7 +76,7 @@ async function time(lookup, rounds, paths) {
 }
 
 const ROUNDS = Number(process.env.ROUNDS ?? 400_000);
-const routers = { "tophat Router": tophat(), "find-my-way": findMyWay(), "regex scan": regexScan() };
+const routers = { "tophat Router": tophat(), ...(Baseline ? { "tophat Router (BASELINE)": tophat(Baseline) } : {}), "find-my-way": findMyWay(), "regex scan": regexScan() };
 const hits = {};
 const misses = {};
 for (const name of Object.keys(routers)) (hits[name] = []), (misses[name] = []);
