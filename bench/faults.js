@@ -27,6 +27,8 @@ const IDLE = Number(process.env.IDLE ?? 10_000);
 const SECONDS = Number(process.env.SECONDS ?? 10);
 const LATENCY_REQUESTS = Number(process.env.LATENCY_REQUESTS ?? 2000);
 const SLOWLORIS = Number(process.env.SLOWLORIS ?? 200);
+// FAULTS_ONLY=idle: only scenario 1 (what bench/server.js's idle scenario runs).
+const IDLE_ONLY = process.env.FAULTS_ONLY === "idle";
 const WELL_BEHAVED = 20;
 const FAULTY_PER_KIND = 10; // × 5 kinds = 50 faulty clients at once
 const HEADERS_TIMEOUT_MS = 2000;
@@ -626,9 +628,9 @@ async function main() {
   const began = performance.now();
   const idle = [];
   for (const kind of ["tophat", "node-http"]) idle.push(await idleConnections(kind));
-  const faults = await faultyClients();
+  const faults = IDLE_ONLY ? undefined : await faultyClients();
   const loris = [];
-  for (const kind of ["tophat", "node-http"]) loris.push(await slowloris(kind));
+  if (!IDLE_ONLY) for (const kind of ["tophat", "node-http"]) loris.push(await slowloris(kind));
 
   let broken = 0;
   const out = (line = "") => console.log(line);
@@ -642,6 +644,7 @@ async function main() {
     out(`| ${r.kind} | ${r.openSeconds.toFixed(1)} | ${ms(r.quiet.p50)} / ${ms(r.quiet.p99)} | ${ms(r.busy.p50)} / ${ms(r.busy.p99)} | ${r.heapKiB.toFixed(2)} | ${r.externalKiB.toFixed(2)} | ${r.rssKiB.toFixed(2)} | ${r.stillHeld} of ${IDLE} | ${r.tally.answered} / ${r.tally.broken} |`);
   }
 
+  if (faults) {
   out(`\n### 2. ${WELL_BEHAVED} well-behaved keep-alive clients among ${FAULTY_PER_KIND * Object.keys(FAULTS).length} faulty ones (Tophat, headersTimeoutMs ${HEADERS_TIMEOUT_MS})\n`);
   out("Malformed: llhttp refused the bytes, or the status or echoed id was wrong. Lost: no answer within 5 s, or the connection closed first.\n");
   out("| phase | seconds | answered | lost | duplicated | malformed | connections the server closed | p50 ms | p99 ms | server CPU | client CPU |");
@@ -677,6 +680,7 @@ async function main() {
     const t = results.filter((r) => !r.cut).map((r) => r.closedAt).sort((a, b) => a - b);
     const f = (x) => (Number.isFinite(x) ? x.toFixed(0) : "n/a");
     out(`| ${kind} | ${Object.entries(statuses).map(([s, n]) => `${s} ×${n}`).join(", ")} | ${f(t[0])} | ${f(percentile(t, 0.5))} | ${f(percentile(t, 0.9))} | ${f(percentile(t, 0.99))} | ${f(t[t.length - 1])} |`);
+  }
   }
 
   out(`\nnode ${process.version}; ${pin ? "server pinned to CPU 0, clients to CPU 1" : "no taskset: server and clients unpinned"}; ${((performance.now() - began) / 1000).toFixed(0)} s in all.`);
