@@ -60,6 +60,7 @@ describe("router dispatch", () => {
     .get("/users/:id/files/*path", ran("user-files"))
     .get("/files/*path", ran("files"))
     .get("/files/readme", ran("readme"))
+    .get("/files/:dir/", ran("dir-slash"))
     .get("/x/me", ran("x-me-get"))
     .all("/x/:id", ran("x-any"))
     .head("/only-head", ran("only-head"))
@@ -74,7 +75,9 @@ describe("router dispatch", () => {
     ["/users/42/files/", "user-files", { id: "42", path: "" }],
     ["/users/42/files/a/b", "user-files", { id: "42", path: "a/b" }],
     ["/files/readme", "readme", {}],
-    ["/files/readme/", "files", { path: "readme/" }],
+    // A trailing slash is an empty last segment: static, it beats the catch-all.
+    ["/files/readme/", "dir-slash", { dir: "readme" }],
+    ["/files/readme/x", "files", { path: "readme/x" }],
     ["/files/a%2Fb/c%20d", "files", { path: "a/b/c d" }],
     // Encoded segments are compared decoded: m%65 is the static "me", once.
     ["/users/m%65", "me", {}],

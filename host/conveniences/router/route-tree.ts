@@ -233,9 +233,12 @@ function search(node: Node, path: string, i: number, encoded: boolean, pick: Pic
   } else {
     const keys = node.scanKeys;
     const length = end - i;
+    const first = path.charCodeAt(i);
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k]!;
-      if (key.length === length && path.startsWith(key, i)) {
+      // Length and first character rule out most keys before a comparison (the empty
+      // segment, a trailing `/`, has no first character: its length says it all).
+      if (key.length === length && (length === 0 || (key.charCodeAt(0) === first && sameAt(path, i, key)))) {
         child = node.scanNodes[k];
         break;
       }
@@ -274,6 +277,12 @@ function inMount(mount: Mount, path: string, i: number, encoded: boolean, pick: 
     foundPrefix = mount.prefix + (foundPrefix ?? "");
   }
   return found;
+}
+
+/** Whether `path` has `key` at `i` (compared here rather than by `startsWith`, which the JIT doesn't inline). */
+function sameAt(path: string, i: number, key: string): boolean {
+  for (let k = 1; k < key.length; k++) if (path.charCodeAt(i + k) !== key.charCodeAt(k)) return false;
+  return true;
 }
 
 function decodeSegment(segment: string): string {
