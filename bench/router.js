@@ -35,11 +35,14 @@ const PATHS = ["/users", "/repos/12345", "/issues/77/comments/3", "/api/v1/teams
 const MISS = "/nope/not/here";
 
 const handler = async () => 0;
+const swallow = () => 0;
 
 function tophat(RouterClass = Router) {
   const router = new RouterClass();
   for (const [p] of patterns()) router.get(p, handler);
-  return (path) => router.route({ method: "GET", path, params: undefined, state: undefined }, undefined).catch(() => 0);
+  // (The 404's rejection is caught with one function for all calls: the harness's own
+  // closure per call was charged to the router, ~10–40 ns of a matched request.)
+  return (path) => router.route({ method: "GET", path, params: undefined, state: undefined }, undefined).catch(swallow);
 }
 
 function findMyWay() {
