@@ -98,3 +98,6 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 console.log(`100 routes; ${PATHS.length} matching paths in turn, ${ROUNDS} lookups × 7 runs; medians (Node ${process.version})`);
 console.log("| router | ns per matched request | ns per unmatched request (404) |\n| --- | --- | --- |");
 for (const name of Object.keys(routers)) console.log(`| ${name} | ${median(hits[name]).toFixed(0)} | ${median(misses[name]).toFixed(0)} |`);
+// The issue's measure: the ratio in each run (both routers timed back to back), its median.
+const ratio = (a, b) => median(a.map((x, i) => x / b[i])).toFixed(2);
+console.log(`\ntophat Router ÷ find-my-way, median of the per-run ratios: matched ${ratio(hits["tophat Router"], hits["find-my-way"])}, 404 ${ratio(misses["tophat Router"], misses["find-my-way"])}`);
