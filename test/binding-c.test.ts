@@ -25,7 +25,7 @@ import {
   type RequestContext,
   type ResponseHead,
 } from "../host/core.js";
-import { bytesOf, loadCorpora, repoRoot, withHost } from "./support/corpora.js";
+import { bytesOf, loadCorpora, loadFuzzHeads, repoRoot, withHost } from "./support/corpora.js";
 import { normalizeChunked, normalizeFrame, normalizeParse, normalizeTrailer, bytesText } from "./support/normalize.js";
 import { skipWithout } from "./support/tools.js";
 
@@ -241,9 +241,9 @@ describe.skipIf(missing)("the C binding gives the JS binding's outcomes", () => 
   });
 
   it("on every input of the fuzz corpus (fuzz/corpus/parse_head.json)", () => {
-    const inputs = JSON.parse(readFileSync(path.join(repoRoot, "fuzz", "corpus", "parse_head.json"), "utf8")) as string[];
+    const inputs = loadFuzzHeads();
     expect(inputs.length).toBeGreaterThan(1000);
-    const calls = inputs.flatMap((b64, i) => streamCalls(core, `fuzz[${i}]`, new Uint8Array(Buffer.from(b64, "base64"))));
+    const calls = inputs.flatMap((bytes, i) => streamCalls(core, `fuzz[${i}]`, bytes));
     expect(runC(path.join(build, "corpus"), calls).slice(0, 5)).toEqual([]);
   });
 

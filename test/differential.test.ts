@@ -9,12 +9,10 @@
  * which takes authority-form, nor PRI), no BWS in chunk extensions (llhttp refuses it),
  * never both `close` and `keep-alive` in Connection (llhttp ignores `close` in HTTP/1.0).
  */
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Core, DEFAULT_LIMITS, initialChunkedState, type RequestHead } from "../host/core.js";
-import { repoRoot } from "./support/corpora.js";
+import { loadFuzzHeads } from "./support/corpora.js";
 import { httpCommon } from "./support/llhttp.js";
 import {
   COMMON_METHODS,
@@ -321,11 +319,10 @@ describe("differential: Tophat's core and Node's llhttp", () => {
   it("the fuzzer's parse-head corpus: every input both accept is framed the same", () => {
     // fuzz/corpus/parse_head.json: the corpus libFuzzer kept (inputs that reached new
     // coverage of the core), grown from test/corpora's requests; see fuzz/README.md.
-    const corpus = JSON.parse(readFileSync(path.join(repoRoot, "fuzz", "corpus", "parse_head.json"), "utf8")) as string[];
+    const corpus = loadFuzzHeads();
     const tally = { both: 0, oursOnly: 0, theirsOnly: 0, neither: 0 };
     const refusals = new Map<string, number>();
-    for (const encoded of corpus) {
-      const bytes = new Uint8Array(Buffer.from(encoded, "base64"));
+    for (const bytes of corpus) {
       const ours = tophat(bytes);
       const quick = llhttp(bytes);
       const weAccept = ours !== undefined && ours !== "incomplete" && ours.end !== undefined;

@@ -364,3 +364,45 @@ export function withHost(bytes: Uint8Array, at: number): { bytes: Uint8Array; in
   out.set(bytes.subarray(insert), insert + ADDED_HOST_LINE.length);
   return { bytes: out, injected: true };
 }
+
+// ---- inputs beyond the third-party corpora ----------------------------------------------
+
+/**
+ * The parse-head corpus libFuzzer kept (fuzz/corpus/parse_head.json: inputs that reached
+ * new coverage of the core, grown from test/corpora's requests; see fuzz/README.md).
+ */
+export function loadFuzzHeads(): Uint8Array[] {
+  const parsed: unknown = JSON.parse(readFileSync(path.join(repoRoot, "fuzz", "corpus", "parse_head.json"), "utf8"));
+  if (!Array.isArray(parsed)) throw new Error("fuzz/corpus/parse_head.json: expected an array of base64 strings");
+  return parsed.map((x: unknown, i) => {
+    if (typeof x !== "string") throw new Error(`fuzz/corpus/parse_head.json[${i}]: expected a base64 string`);
+    return fromBase64(x);
+  });
+}
+
+/**
+ * Chunked bodies that reach the decoder's limits and edges (as latin1 strings): size
+ * overflow, leading zeros, extensions (quoted, long, malformed), bad line endings and
+ * terminators, bad trailers, and bytes after the body.
+ */
+export const CHUNKED_EDGE_BODIES: readonly string[] = [
+  "ffffffffffffffff\r\nabc",
+  "10000000000000000\r\n",
+  "0000000000000000000001\r\nx\r\n0\r\n\r\n",
+  "5;a=b;c=\"d e\";f\r\nhello\r\n0;x=y\r\nT1: a\r\nT2: b\r\nT3: c\r\nT4: d\r\n\r\n",
+  "3;averyveryverylongextension=1\r\nabc\r\n0\r\n\r\n",
+  "3\r\nabcX\r\n",
+  "3\nabc\r\n0\r\n\r\n",
+  "3;a=\"b\"\nabc\r\n",
+  "3\r\nabc\r\r",
+  "-3\r\nabc\r\n",
+  "0x3\r\nabc\r\n",
+  " 3\r\nabc\r\n",
+  "3 ;a\r\nabc\r\n0\r\n\r\n",
+  "3;\"q\"\r\nabc\r\n",
+  "0\r\nBad Name: x\r\n\r\n",
+  "0\r\n fold: x\r\n\r\n",
+  "0\r\nT: a\rb\r\n\r\n",
+  `0\r\n${"T: 0123456789\r\n".repeat(8)}\r\n`,
+  "1\r\na\r\n1\r\nb\r\n0\r\n\r\nGET / HTTP/1.1\r\n",
+];

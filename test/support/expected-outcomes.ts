@@ -8,8 +8,6 @@
  * chunk-size lines and last chunks. The Python and Go bindings' tests read it from a file.
  * @module
  */
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import {
   Core,
   DEFAULT_LIMITS,
@@ -22,7 +20,7 @@ import {
   type RequestContext,
   type ResponseHead,
 } from "../../host/core.js";
-import { CORPUS_NAMES, bytesOf, fromBase64, loadCorpora, repoRoot, withHost } from "./corpora.js";
+import { CHUNKED_EDGE_BODIES, CORPUS_NAMES, bytesOf, loadCorpora, loadFuzzHeads, withHost } from "./corpora.js";
 import {
   bytesText,
   normalizeChunked,
@@ -110,15 +108,6 @@ function chunkedOutcomes(body: Uint8Array, limits: Limits, mode: "whole" | "byte
   return out;
 }
 
-function fuzzInputs(): Uint8Array[] {
-  const parsed: unknown = JSON.parse(readFileSync(path.join(repoRoot, "fuzz", "corpus", "parse_head.json"), "utf8"));
-  if (!Array.isArray(parsed)) throw new Error("fuzz/corpus/parse_head.json: expected an array of base64 strings");
-  return parsed.map((x, i) => {
-    if (typeof x !== "string") throw new Error(`fuzz/corpus/parse_head.json[${i}]: expected a base64 string`);
-    return fromBase64(x);
-  });
-}
-
 /** Everything a binding's equivalence test compares. */
 export interface ExpectedOutcomes {
   parse: ParseCase[];
@@ -144,7 +133,7 @@ export function expectedOutcomes(): ExpectedOutcomes {
     }
   }
   const corpusInputs = inputs.length;
-  for (const [i, raw] of fuzzInputs().entries()) inputs.push([`fuzz parse_head.json[${i}]`, raw]);
+  for (const [i, raw] of loadFuzzHeads().entries()) inputs.push([`fuzz parse_head.json[${i}]`, raw]);
 
   const bodies: [string, Uint8Array][] = [];
   for (const [k, [what, input]] of inputs.entries()) {
@@ -159,25 +148,8 @@ export function expectedOutcomes(): ExpectedOutcomes {
       }
     }
   }
-  // The edge cases of jco-equivalence's decoder test: limits, overflow, extensions, bad framing.
-  const edges = [
-    "ffffffffffffffff\r\nabc",
-    "10000000000000000\r\n",
-    "0000000000000000000001\r\nx\r\n0\r\n\r\n",
-    "5;a=b;c=\"d e\";f\r\nhello\r\n0;x=y\r\nT1: a\r\nT2: b\r\nT3: c\r\nT4: d\r\n\r\n",
-    "3;averyveryverylongextension=1\r\nabc\r\n0\r\n\r\n",
-    "3\r\nabcX\r\n",
-    "3\nabc\r\n0\r\n\r\n",
-    "3\r\nabc\r\r",
-    "-3\r\nabc\r\n",
-    " 3\r\nabc\r\n",
-    "3;\"q\"\r\nabc\r\n",
-    "0\r\nBad Name: x\r\n\r\n",
-    "0\r\n fold: x\r\n\r\n",
-    `0\r\n${"T: 0123456789\r\n".repeat(8)}\r\n`,
-    "1\r\na\r\n1\r\nb\r\n0\r\n\r\nGET / HTTP/1.1\r\n",
-  ];
-  for (const e of edges) bodies.push([JSON.stringify(e), bytesOf(e)]);
+  // The edge cases jco-equivalence checks too: limits, overflow, extensions, bad framing.
+  for (const e of CHUNKED_EDGE_BODIES) bodies.push([JSON.stringify(e), bytesOf(e)]);
   for (const [what, body] of bodies) {
     for (const [ln, limits] of LIMITS) {
       for (const mode of ["whole", "bytes"] as const) {
