@@ -1,6 +1,8 @@
 // Backpressure both ways, and clients that go away mid-response.
 // Over TCP where the kernel matters; over an in-memory duplex (pacedPeer) where the exact
 // amount the server buffers for a connection (duplex.writableLength) is the measurement.
+import net from "node:net";
+import { once } from "node:events";
 import { describe, expect, it } from "vitest";
 import { accept, type ConnectionSummary, type ResponseWritten } from "../host/index.js";
 import { acceptServers, memoryProbe, pacedPeer, RawClient, sleep, until, within } from "./support/limits-client.js";
@@ -172,6 +174,65 @@ describe("a client that stops reading", () => {
     expect(result?.outcome).toBe("complete");
     expect(summary.closedBy).not.toBe("timeout");
     expect(peer.receivedBytes()).toBeGreaterThan(size);
+  });
+
+  // Over TCP a whole body goes in one write (head and body, writev), and the write deadline
+  // reads the socket's unsent bytes to tell a slow reader from a stalled one.
+  it("TCP: a slow but steady reader of a large whole body (send(), one write) is not cut off by writeTimeoutMs", async () => {
+    const size = 24 * MiB;
+    let result: ResponseWritten | undefined;
+    const s = await start(async (_req, res) => (result = await res.setBody(Buffer.alloc(size, 0x64)).send()), { writeTimeoutMs: 300 });
+    const socket = net.connect(s.port, "127.0.0.1");
+    let received = 0;
+    const startedAt = performance.now();
+    // At most 64 KiB per 5 ms (~12 MiB/s): what the kernel can't hold waits far longer than 300 ms.
+    socket.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      socket.pause();
+      setTimeout(() => socket.resume(), 5);
+    });
+    socket.write("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    await within(once(socket, "end"), 20_000, "the whole body");
+    const took = performance.now() - startedAt;
+    socket.destroy();
+    const summary = await s.summary(0);
+    expect(took).toBeGreaterThan(600);
+    expect(result?.outcome).toBe("complete");
+    expect(summary.closedBy).not.toBe("timeout");
+    expect(received).toBeGreaterThan(size);
+  });
+
+  it("TCP: a reader that stops partway through a large whole body (send(), one write) is cut off writeTimeoutMs later (client-closed)", async () => {
+    let result: ResponseWritten | undefined;
+    let doneAt = 0;
+    const s = await start(
+      async (_req, res) => {
+        result = await res.setBody(Buffer.alloc(64 * MiB, 0x64)).send();
+        doneAt = performance.now();
+        return result;
+      },
+      { writeTimeoutMs: 500 },
+    );
+    const socket = net.connect(s.port, "127.0.0.1");
+    socket.on("error", () => undefined); // the server cuts it off
+    let received = 0;
+    let stoppedAt = 0;
+    socket.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      if (received >= 4 * MiB && stoppedAt === 0) {
+        stoppedAt = performance.now();
+        socket.pause();
+      }
+    });
+    socket.write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    await until(() => result !== undefined, 10_000, "the write timeout");
+    socket.destroy();
+    // The kernel's buffers fill within moments of the reader stopping; then nothing moves.
+    const stalledFor = doneAt - stoppedAt;
+    expect(stalledFor).toBeGreaterThan(400);
+    expect(stalledFor).toBeLessThan(3000);
+    expect(result!.outcome).toBe("client-closed");
+    expect((await s.summary(0)).closedBy).toBe("timeout");
   });
 
   it("in memory: the same slow steady reader of a streamed body (res.stream()) is not cut off", async () => {

@@ -536,6 +536,9 @@ export class Connection {
       get encrypted(): boolean {
         return connection.#transport.encrypted;
       },
+      get seesWriteProgress(): boolean {
+        return connection.#transport.unsentBytes !== undefined;
+      },
       get trustProxy(): ((address: string) => boolean) | undefined {
         return connection.#options.trustProxy;
       },
@@ -592,10 +595,13 @@ export class Connection {
       this.#markClosed();
       return;
     }
-    this.#out.uncork();
-    t.end();
-    // The transport closes once both sides are done; a peer that never closes is cut off.
-    const linger = setTimeout(() => t.destroy(), LINGER_MS);
+    // The transport closes once both sides are done; a peer that never closes is cut off
+    // LINGER_MS after our last byte left. (Not after end(): a slow client may still be
+    // reading a large last response, which the write deadline watches.)
+    let linger: NodeJS.Timeout | undefined;
+    this.#out.end(() => {
+      if (!t.destroyed) linger = setTimeout(() => t.destroy(), LINGER_MS);
+    });
     void this.#closed.then(() => clearTimeout(linger));
   }
 }

@@ -26,6 +26,8 @@ export interface ConnectionPort {
   readonly remoteAddress: string | undefined;
   /** Whether the transport is TLS. */
   readonly encrypted: boolean;
+  /** Whether the write deadline sees a write's progress (the transport counts its unsent bytes). */
+  readonly seesWriteProgress: boolean;
   /** Whether a peer is a trusted proxy (the `trustProxy` option); undefined when none is. */
   readonly trustProxy: ((address: string) => boolean) | undefined;
   /** The client is gone. */
@@ -103,6 +105,10 @@ export class Exchange implements ResponseChannel, ByteSupply, RequestContext {
 
   get encrypted(): boolean {
     return this.#port.encrypted;
+  }
+
+  get seesWriteProgress(): boolean {
+    return this.#port.seesWriteProgress;
   }
 
   get trustProxy(): ((address: string) => boolean) | undefined {

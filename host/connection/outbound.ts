@@ -1,6 +1,6 @@
 /**
  * The bytes going to the client: writes with backpressure, a write deadline (a client
- * that stops reading is cut off after `writeTimeoutMs`), corking while pipelined
+ * that stops reading is cut off after `writeTimeoutMs` without progress), corking while pipelined
  * responses are written together, and the count of bytes the transport confirmed.
  * @module
  */
@@ -21,6 +21,8 @@ export class Outbound {
   /** When the write waiting on the client times out (Infinity: none waits). */
   #deadline = Infinity;
   #timer: NodeJS.Timeout | undefined;
+  /** The transport's unsent bytes when the deadline was set (undefined: it can't tell). */
+  #unsentAtDeadline: number | undefined;
   /** Bytes the transport confirmed as written. */
   bytesWritten = 0;
 
@@ -70,7 +72,7 @@ export class Outbound {
     const size = sizeOf(chunks);
     const ok = transport.write(chunks.length > 0 ? chunks : [EMPTY], (error) => {
       // A failed write also closes the transport, which the response learns at its next write.
-      if (error) return;
+      if (error || transport.destroyed) return;
       ex.flushed += size;
       this.bytesWritten += size;
     });
@@ -94,8 +96,10 @@ export class Outbound {
         this.#deadline = Infinity;
         this.#onDrained();
       }
-      if (error) {
-        done(this.#closedError(error));
+      // Node reports a write that a destroy cut short as done, without an error: on a
+      // destroyed transport the bytes may never have left.
+      if (error || transport.destroyed) {
+        done(this.#closedError(error ?? this.#in.goneError ?? new Error("the connection was closed before the write finished")));
         return;
       }
       ex.flushed += size;
@@ -125,10 +129,30 @@ export class Outbound {
     if (this.#in.gone || this.#transport.destroyed) throw this.#closedError(this.#in.goneError);
   }
 
+  /**
+   * Ends the transport after what was written; `flushed` runs once it all left. The write
+   * deadline watches until then: a client that stopped reading can't hold the connection.
+   */
+  end(flushed: () => void): void {
+    this.uncork();
+    this.#watch();
+    this.#transport.end(() => {
+      this.#deadline = Infinity;
+      flushed();
+    });
+  }
+
   /** Stops the timer (the connection is over). */
   dispose(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** Whether the client took bytes of the waiting write since the deadline was set (when the transport can tell). */
+  #progressed(): boolean {
+    const was = this.#unsentAtDeadline;
+    const now = (this.#unsentAtDeadline = this.#transport.unsentBytes);
+    return was !== undefined && now !== undefined && now < was;
   }
 
   #closedError(cause: Error | undefined): ClientClosedError {
@@ -138,13 +162,19 @@ export class Outbound {
   /** Arms the write deadline while a write waits on the client. */
   #watch(): void {
     this.#deadline = performance.now() + this.#writeTimeoutMs;
+    this.#unsentAtDeadline = this.#transport.unsentBytes;
     this.#timer ??= setTimeout(() => this.#onTimer(), this.#writeTimeoutMs);
   }
 
   #onTimer(): void {
     this.#timer = undefined;
     if (this.#deadline === Infinity) return;
-    const left = this.#deadline - performance.now();
+    let left = this.#deadline - performance.now();
+    if (left <= 0 && this.#progressed()) {
+      // A slow client isn't a stalled one: it has another writeTimeoutMs.
+      this.#deadline = performance.now() + this.#writeTimeoutMs;
+      left = this.#writeTimeoutMs;
+    }
     if (left > 0) {
       this.#timer = setTimeout(() => this.#onTimer(), left);
       return;

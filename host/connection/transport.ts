@@ -35,10 +35,20 @@ export interface Transport {
   write(chunks: readonly Uint8Array[], flushed?: Flushed): boolean;
   /** Whether written bytes wait beyond the transport's buffer size (wait for `drained()`). */
   readonly needsDrain: boolean;
+  /**
+   * Bytes handed to `write()` that the operating system hasn't taken yet, when the
+   * transport can tell as they leave (a plain TCP socket); undefined when it can't. The
+   * write deadline uses it to tell a slow client (the count falls) from one that stopped
+   * reading, so a large body can go in one write.
+   */
+  readonly unsentBytes: number | undefined;
   /** Resolves when writes may continue (or the transport is gone). */
   drained(): Promise<void>;
-  /** Ends the stream after pending writes. */
-  end(): void;
+  /**
+   * Ends the stream after pending writes; `flushed` runs once they and the end went out
+   * (not if the stream fails first).
+   */
+  end(flushed?: () => void): void;
   /** Tears the stream down now. */
   destroy(error?: Error): void;
   /** Tears the stream down so the peer sees an error (a TCP reset), not an orderly end. */
@@ -104,6 +114,16 @@ class DuplexTransport implements Transport {
 
   get destroyed(): boolean {
     return this.#stream.destroyed;
+  }
+
+  get unsentBytes(): number | undefined {
+    // libuv's count of queued bytes, which falls as the kernel takes them: what net.Socket's
+    // own timeout reads to see a write progress. A TLS socket's handle counts cleartext
+    // that isn't sent as it leaves, so TLS says undefined (its body goes in slices).
+    if (this.encrypted) return undefined;
+    const handle = (this.#stream as Duplex & { _handle?: { writeQueueSize?: unknown } | null })._handle;
+    const queued = handle?.writeQueueSize;
+    return typeof queued === "number" ? queued : undefined;
   }
 
   start(sink: TransportSink): void {
@@ -188,8 +208,9 @@ class DuplexTransport implements Transport {
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
-  end(): void {
-    if (!this.#stream.writableEnded) this.#stream.end();
+  end(flushed?: () => void): void {
+    if (this.#stream.writableEnded) return;
+    this.#stream.end(flushed && ((error?: Error | null) => error || flushed()));
   }
 
   destroy(error?: Error): void {
@@ -206,6 +227,8 @@ class DuplexTransport implements Transport {
 class WebStreamTransport implements Transport {
   readonly remoteAddress: string | undefined;
   readonly encrypted: boolean;
+  /** A writable stream doesn't say how much of a write its sink took. */
+  readonly unsentBytes = undefined;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   #sink: TransportSink | undefined;
@@ -339,7 +362,7 @@ class WebStreamTransport implements Transport {
     }
   }
 
-  end(): void {
+  end(flushed?: () => void): void {
     if (this.#ended || this.#destroyed) return;
     this.#ended = true;
     // Keep reading (the connection discards it) so the peer isn't reset before it has
@@ -347,6 +370,7 @@ class WebStreamTransport implements Transport {
     this.#writer.close().then(
       () => {
         this.#writeDone = true;
+        flushed?.();
         this.#closeWhenBothDone();
       },
       (error: unknown) => this.#close(error instanceof Error ? error : new Error(String(error))),
