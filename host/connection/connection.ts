@@ -12,16 +12,17 @@ import { statusText } from "../http/status-text.js";
 import { Request } from "../http/request.js";
 import { ResponseWriter } from "../http/response-writer.js";
 import type { HandedOver } from "../http/upgrade.js";
+import type { ResponseWritten } from "../http/response-written.js";
 import { BodyReader } from "./body-reader.js";
 import { publishRequestStart } from "./diagnostics.js";
 import { Exchange, type ConnectionPort } from "./exchange.js";
 import { HandlerRun, type Handler, type HandlerHost } from "./handler-run.js";
-import { Inbound, ReadTimeout } from "./inbound.js";
+import { Inbound, ReadTimeout, type Reader, type ReadWaiter } from "./inbound.js";
 import { Outbound } from "./outbound.js";
 import { reportResponse } from "./response-report.js";
 import { Takeover, upgradeRefusal } from "./takeover.js";
-import type { ResolvedOptions } from "./options.js";
-import type { Transport } from "./transport.js";
+import type { Logger, ResolvedOptions } from "./options.js";
+import type { Transport, TransportSink } from "./transport.js";
 
 export type { Handler } from "./handler-run.js";
 
@@ -106,8 +107,18 @@ export class Connection {
   #bytesRead = 0;
   #closedBy: ConnectionSummary["closedBy"] | undefined;
   #error: Error | undefined;
-  #closed: Promise<void>;
-  #markClosed!: () => void;
+  /** Gets the summary once the loop ended and the transport closed (cleared once called). */
+  #onDone: ((summary: ConnectionSummary, connection: Connection) => void) | undefined;
+  /** The loop ended (the connection is closing or closed). */
+  #loopDone = false;
+  /** The transport closed (or, once taken over, its new owner's stream is gone). */
+  #transportClosed = false;
+  /** Cuts off a closing connection whose peer never closes (see #close). */
+  #linger: NodeJS.Timeout | undefined;
+  /** While waiting for the next request's first bytes: when the wait began (its deadline counts from there). */
+  #waitStart: number | undefined;
+  /** Whether that wait is for the connection's first request. */
+  #waitFirst = true;
 
   constructor(transport: Transport, handler: Handler, options: ResolvedOptions, core: Core) {
     this.#transport = transport;
@@ -124,7 +135,6 @@ export class Connection {
     this.#options = options;
     this.#core = core;
     this.#limits = options.limits;
-    this.#closed = new Promise((resolve) => (this.#markClosed = resolve));
   }
 
   /** Whether the connection is between requests (nothing in flight). */
@@ -159,37 +169,87 @@ export class Connection {
   }
 
   /** Serves requests until the connection closes. */
-  async run(): Promise<ConnectionSummary> {
-    this.#transport.start({
-      data: (chunk) => this.#onData(chunk),
-      end: () => this.#onEnd(),
-      close: (error) => this.#onClose(error),
-    });
-    try {
-      // A request served without waiting (its head was buffered and its handler handed
-      // its response off before returning) answers a plain boolean: no promise, no turn.
-      for (let first = true; ; first = false) {
-        const more = this.#serveOne(first);
-        if (!(typeof more === "boolean" ? more : await more)) break;
+  run(): Promise<ConnectionSummary> {
+    return new Promise((resolve) => this.start(resolve));
+  }
+
+  /**
+   * Serves requests until the connection closes; then calls `onDone` with the summary (and
+   * this connection). `run()` without a promise: what `serve()` uses, one callback for all.
+   */
+  start(onDone: (summary: ConnectionSummary, connection: Connection) => void): void {
+    this.#onDone = onDone;
+    this.#transport.start(this.#link);
+    this.#serveFrom(true);
+  }
+
+  /**
+   * The loop: request after request until one says the connection closes. A request served
+   * without waiting (its head was buffered and its handler handed its response off before
+   * returning) answers a plain boolean: no promise, no turn. Between requests, with nothing
+   * received, it waits through `#link` (its `ready()` resumes here), not with an `await`:
+   * an idle keep-alive connection holds no pending promise and no suspended frame.
+   */
+  #serveFrom(first: boolean): void {
+    for (;; first = false) {
+      let more: boolean | Promise<boolean>;
+      try {
+        if (this.#awaitRequest(first)) return;
+        more = this.#serveOne(first);
+      } catch (error) {
+        return this.#failed(error);
       }
-    } catch (error) {
-      // Anything reaching here is a bug in the library, not the client's doing.
-      this.#error = error instanceof Error ? error : new Error(String(error));
-      this.#closedBy ??= "error";
-      this.#options.logger.error("tophat: connection failed", this.#error);
-    } finally {
-      this.#close();
+      if (typeof more !== "boolean") {
+        more.then(
+          (again) => (again ? this.#serveFrom(false) : this.#loopEnded()),
+          (error: unknown) => this.#failed(error),
+        );
+        return;
+      }
+      if (!more) return this.#loopEnded();
     }
-    await this.#closed;
+  }
+
+  /** Anything reaching here is a bug in the library, not the client's doing. */
+  #failed(error: unknown): void {
+    this.#error = error instanceof Error ? error : new Error(String(error));
+    this.#closedBy ??= "error";
+    this.#options.logger.error("tophat: connection failed", this.#error);
+    this.#loopEnded();
+  }
+
+  #loopEnded(): void {
+    if (this.#loopDone) return;
+    this.#loopDone = true;
+    this.#close();
+    if (this.#transportClosed) this.#complete();
+  }
+
+  /** The transport closed: once the loop ended too, the connection is done. */
+  #markClosed(): void {
+    if (this.#transportClosed) return;
+    this.#transportClosed = true;
+    if (this.#linger !== undefined) clearTimeout(this.#linger);
+    this.#linger = undefined;
+    if (this.#loopDone) this.#complete();
+  }
+
+  #complete(): void {
+    const onDone = this.#onDone;
+    if (onDone === undefined) return;
+    this.#onDone = undefined;
     this.#in.dispose();
     this.#out.dispose();
-    return {
-      requests: this.#requests,
-      bytesRead: this.#bytesRead,
-      bytesWritten: this.#out.bytesWritten,
-      closedBy: this.#closedBy ?? "server",
-      ...(this.#error ? { error: this.#error } : {}),
-    };
+    onDone(
+      {
+        requests: this.#requests,
+        bytesRead: this.#bytesRead,
+        bytesWritten: this.#out.bytesWritten,
+        closedBy: this.#closedBy ?? "server",
+        ...(this.#error ? { error: this.#error } : {}),
+      },
+      this,
+    );
   }
 
   // ---- transport events --------------------------------------------------------------
@@ -221,13 +281,31 @@ export class Connection {
 
   /** The next chunk from the client, under the current read deadline; null at EOF (or an idle shutdown). */
   #next(): Promise<Buffer | null> {
-    return this.#in.next(this.#idleShutdown, this.#beforeWait);
+    return this.#in.next(this.#link);
   }
 
-  // Made once: #next runs for every chunk read.
-  readonly #idleShutdown = (): boolean =>
-    this.#shuttingDown && this.#idle && this.#buf.length === 0 && performance.now() >= this.#lastActive + SHUTDOWN_IDLE_MS;
-  readonly #beforeWait = (): void => this.#out.uncork();
+  /** Whether a shutdown closes this idle connection now (reads then see the end). */
+  #idleShutdown(): boolean {
+    return this.#shuttingDown && this.#idle && this.#buf.length === 0 && performance.now() >= this.#lastActive + SHUTDOWN_IDLE_MS;
+  }
+
+  /**
+   * Between requests, with nothing received: waits for the next request's first bytes; true
+   * while it waits (`#link.ready()` resumes the loop, `#link.expired()` ends it). Its
+   * deadline is set when the wait begins; a wake that brings nothing keeps it.
+   */
+  #awaitRequest(first: boolean): boolean {
+    if (this.#buf.length > 0) return false;
+    this.#idle = true;
+    this.#waitFirst = first;
+    if (this.#waitStart === undefined) {
+      const start = (this.#waitStart = performance.now());
+      const o = this.#options;
+      this.#in.setDeadline("idle", start + (first ? o.headersTimeoutMs : o.keepAliveTimeoutMs));
+      if (this.#shuttingDown) this.#in.shorten(this.#lastActive + SHUTDOWN_IDLE_MS);
+    }
+    return !this.#in.readyOrWait(this.#link);
+  }
 
   // ---- one request --------------------------------------------------------------------
 
@@ -275,7 +353,8 @@ export class Connection {
       return { kind: "reject", status: 500, detail: "the request could not be parsed" };
     }
     if (out.tag === "complete") {
-      this.#buf = buf.subarray(out.val.headLength);
+      // (Not an empty view when all was read: it would keep the received chunk's memory.)
+      this.#buf = out.val.headLength < buf.length ? buf.subarray(out.val.headLength) : EMPTY;
       // More bytes behind this head (pipelining): let the responses written before the
       // event loop turns leave together.
       if (this.#buf.length > 0 || this.#in.queued > 0) this.#out.cork();
@@ -294,7 +373,9 @@ export class Connection {
   /** Reads until a whole head arrived (or the connection ends, or a deadline passes). */
   async #readHead(first: boolean): Promise<HeadResult> {
     const o = this.#options;
-    const start = performance.now();
+    // (When #awaitRequest waited for the head's first bytes, from when that wait began.)
+    const start = this.#waitStart ?? performance.now();
+    this.#waitStart = undefined;
     let buf = this.#buf;
     let started = buf.length > 0;
     // The first request's head must arrive within headersTimeoutMs of the connection;
@@ -345,7 +426,7 @@ export class Connection {
 
   #exchangeWith(head: RequestHead, bytes: Buffer, startedAt: number): boolean | Promise<boolean> {
     const o = this.#options;
-    const ex = new Exchange(this.#port, head, startedAt);
+    const ex = new Exchange(this.#link, head, startedAt);
     ex.requestStart = this.#requestStart || startedAt;
     const body = (ex.body = new BodyReader(head, ex, this.#core, this.#limits));
     this.#in.setDeadline("body", ex.requestStart + o.requestTimeoutMs);
@@ -363,7 +444,7 @@ export class Connection {
     // The next request may start once this response is handed to the transport: a
     // handler's code after `await res.send()` (which waits for the flush) overlaps it.
     // The common case: the handler sent its whole response before returning.
-    const run = new HandlerRun(this.#handlerHost, ex, req, res);
+    const run = new HandlerRun(this.#link, ex, req, res);
     // (It finishes in the turn its head was read: that timestamp will do as its end.)
     if (run.start(this.#handler)) return this.#afterExchange(ex, startedAt);
     this.#run = run;
@@ -471,7 +552,7 @@ export class Connection {
    * exchange (the head couldn't be read), the connection closes after it.
    */
   async #sendError(error: unknown, ex: Exchange | undefined): Promise<void> {
-    const exchange = ex ?? new Exchange(this.#port, undefined, performance.now());
+    const exchange = ex ?? new Exchange(this.#link, undefined, performance.now());
     const rendered = renderError(error, exchange.req?.headers.get("accept"), this.#options.verboseErrors, this.#options.errorFormat);
     const res = (exchange.res = new ResponseWriter(exchange));
     res.setStatus(rendered.status);
@@ -481,96 +562,135 @@ export class Connection {
     await res.send();
   }
 
-  /** What exchanges use of this connection: made once, shared by every exchange. */
-  readonly #port: ConnectionPort = this.#makePort();
+  /**
+   * What this connection's exchanges, handler runs, transport and inbound reads use of it:
+   * one small object whose members live on a shared prototype, so a connection costs no
+   * closures or accessor pairs for them. Made once, shared by every exchange and run.
+   */
+  static readonly #Link = class Link implements ConnectionPort, HandlerHost, TransportSink, Reader, ReadWaiter {
+    readonly #c: Connection;
+    constructor(connection: Connection) {
+      this.#c = connection;
+    }
 
-  /** What handler runs use of this connection: made once, shared by every run. */
-  readonly #handlerHost: HandlerHost = this.#makeHandlerHost();
+    // TransportSink: what the transport reads.
+    data(chunk: Buffer): void {
+      this.#c.#onData(chunk);
+    }
+    end(): void {
+      this.#c.#onEnd();
+    }
+    close(error?: Error): void {
+      this.#c.#onClose(error);
+    }
 
-  #makeHandlerHost(): HandlerHost {
-    // The getters below read the connection's live state.
-    const connection = this;
-    return {
-      get logger() {
-        return connection.#options.logger;
-      },
-      get handlerTimeoutMs() {
-        return connection.#options.handlerTimeoutMs;
-      },
-      get gone() {
-        return connection.#in.gone;
-      },
-      get left() {
-        return connection.#in.gone || (connection.#in.eof && connection.#exchange?.body?.complete === false);
-      },
-      get waitingOnClient() {
-        return connection.#in.waiting || connection.#out.waiting;
-      },
-      sendError: (error, ex) => this.#sendError(error, ex),
-      reset: () => this.#transport.reset(),
-    };
-  }
+    // Reader and ReadWaiter: reads from the inbound; the wait between requests.
+    stopReading(): boolean {
+      return this.#c.#idleShutdown();
+    }
+    beforeWait(): void {
+      this.#c.#out.uncork();
+    }
+    ready(): void {
+      // A turn later, as an awaited read would resume.
+      queueMicrotask(() => this.#c.#serveFrom(this.#c.#waitFirst));
+    }
+    expired(): void {
+      // No request began: a silent idle connection just closes.
+      const c = this.#c;
+      c.#waitStart = undefined;
+      c.#idle = false;
+      c.#closedBy ??= c.#shuttingDown ? "server" : "timeout";
+      c.#loopEnded();
+    }
 
-  #makePort(): ConnectionPort {
-    // The getters below read the connection's live state.
-    const connection = this;
-    return {
-      get core(): Core {
-        return connection.#core;
-      },
-      get shuttingDown(): boolean {
-        return connection.#shuttingDown;
-      },
-      get buffered(): boolean {
-        return connection.#moreRead();
-      },
-      get maxDrainBytes(): number {
-        return connection.#options.maxDrainBytes;
-      },
-      get maxBodyBytes(): number {
-        return connection.#options.maxBodyBytes;
-      },
-      get remoteAddress(): string | undefined {
-        return connection.#transport.remoteAddress;
-      },
-      get encrypted(): boolean {
-        return connection.#transport.encrypted;
-      },
-      get seesWriteProgress(): boolean {
-        return connection.#transport.unsentBytes !== undefined;
-      },
-      get trustProxy(): ((address: string) => boolean) | undefined {
-        return connection.#options.trustProxy;
-      },
-      get gone(): boolean {
-        return connection.#in.gone;
-      },
-      get finished(): boolean {
-        return connection.#in.gone || connection.#in.eof;
-      },
-      takeBuffered: () => {
-        const b = this.#buf;
-        this.#buf = EMPTY;
-        return b;
-      },
-      putBack: (rest) => {
-        this.#buf = rest;
-      },
-      nextBodyChunk: (ex) => this.#nextBodyChunk(ex),
-      sendContinue: (ex) => this.#sendContinue(ex),
-      write: (ex, chunks, last) => {
-        this.#run?.progress();
-        return this.#out.write(ex, chunks, last);
-      },
-      writeLast: (ex, chunks, done) => {
-        this.#run?.progress();
-        this.#out.writeLast(ex, chunks, done);
-      },
-      upgradable: (ex) => upgradeRefusal(ex, this.#shuttingDown, this.#in.gone),
-      takeOver: (ex, head) => this.#takeOver(ex, head),
-      responded: (ex, written) => reportResponse(this.#options, ex.req, written),
-    };
-  }
+    // HandlerHost
+    get logger(): Logger {
+      return this.#c.#options.logger;
+    }
+    get handlerTimeoutMs(): number {
+      return this.#c.#options.handlerTimeoutMs;
+    }
+    get left(): boolean {
+      const c = this.#c;
+      return c.#in.gone || (c.#in.eof && c.#exchange?.body?.complete === false);
+    }
+    get waitingOnClient(): boolean {
+      return this.#c.#in.waiting || this.#c.#out.waiting;
+    }
+    sendError(error: unknown, ex: Exchange): Promise<void> {
+      return this.#c.#sendError(error, ex);
+    }
+    reset(): void {
+      this.#c.#transport.reset();
+    }
+
+    // ConnectionPort (and `gone`, which HandlerHost has too)
+    get core(): Core {
+      return this.#c.#core;
+    }
+    get shuttingDown(): boolean {
+      return this.#c.#shuttingDown;
+    }
+    get buffered(): boolean {
+      return this.#c.#moreRead();
+    }
+    get maxDrainBytes(): number {
+      return this.#c.#options.maxDrainBytes;
+    }
+    get maxBodyBytes(): number {
+      return this.#c.#options.maxBodyBytes;
+    }
+    get remoteAddress(): string | undefined {
+      return this.#c.#transport.remoteAddress;
+    }
+    get encrypted(): boolean {
+      return this.#c.#transport.encrypted;
+    }
+    get trustProxy(): ((address: string) => boolean) | undefined {
+      return this.#c.#options.trustProxy;
+    }
+    get gone(): boolean {
+      return this.#c.#in.gone;
+    }
+    get finished(): boolean {
+      return this.#c.#in.gone || this.#c.#in.eof;
+    }
+    takeBuffered(): Buffer {
+      const b = this.#c.#buf;
+      this.#c.#buf = EMPTY;
+      return b;
+    }
+    putBack(rest: Buffer): void {
+      // (Not an empty view: it would keep the received chunk's memory while idle.)
+      this.#c.#buf = rest.length > 0 ? rest : EMPTY;
+    }
+    nextBodyChunk(ex: Exchange): Promise<Buffer | null> {
+      return this.#c.#nextBodyChunk(ex);
+    }
+    sendContinue(ex: Exchange): void {
+      this.#c.#sendContinue(ex);
+    }
+    write(ex: Exchange, chunks: readonly Uint8Array[], last: boolean): Promise<void> {
+      this.#c.#run?.progress();
+      return this.#c.#out.write(ex, chunks, last);
+    }
+    writeLast(ex: Exchange, chunks: readonly Uint8Array[], done: (error: Error | undefined) => void): void {
+      this.#c.#run?.progress();
+      this.#c.#out.writeLast(ex, chunks, done);
+    }
+    upgradable(ex: Exchange): { offered: string; tunnel: boolean } | { refused: Error } {
+      return upgradeRefusal(ex, this.#c.#shuttingDown, this.#c.#in.gone);
+    }
+    takeOver(ex: Exchange, head: Uint8Array): Promise<HandedOver> {
+      return this.#c.#takeOver(ex, head);
+    }
+    responded(ex: Exchange, written: ResponseWritten): void {
+      reportResponse(this.#c.#options, ex.req, written);
+    }
+  };
+
+  readonly #link = new Connection.#Link(this);
 
   // ---- closing -------------------------------------------------------------------------
 
@@ -595,13 +715,9 @@ export class Connection {
       this.#markClosed();
       return;
     }
-    // The transport closes once both sides are done; a peer that never closes is cut off
-    // LINGER_MS after our last byte left. (Not after end(): a slow client may still be
-    // reading a large last response, which the write deadline watches.)
-    let linger: NodeJS.Timeout | undefined;
-    this.#out.end(() => {
-      if (!t.destroyed) linger = setTimeout(() => t.destroy(), LINGER_MS);
-    });
-    void this.#closed.then(() => clearTimeout(linger));
+    this.#out.uncork();
+    t.end();
+    // The transport closes once both sides are done; a peer that never closes is cut off.
+    this.#linger = setTimeout(() => t.destroy(), LINGER_MS);
   }
 }

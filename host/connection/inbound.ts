@@ -12,6 +12,24 @@ const HIGH_WATER = 64 * 1024;
 /** What a read deadline bounds: an idle connection, a request head, or a request body. */
 export type ReadDeadline = "idle" | "head" | "body";
 
+/** Who reads: asked before each wait whether to stop (next() then gives null), and told it is about to wait. */
+export interface Reader {
+  /** True to stop reading now: `next()` then gives null. */
+  stopReading(): boolean;
+  /** Runs each time the reader is about to wait (e.g. to uncork the writes). */
+  beforeWait(): void;
+}
+
+/**
+ * One wait for bytes: `ready()` when something changed (bytes, EOF, the connection's end,
+ * a `wake()`), `expired()` when the read deadline passed first. An object, not a promise,
+ * so an idle connection holds no pending promise or suspended frame while it waits.
+ */
+export interface ReadWaiter {
+  ready(): void;
+  expired(error: ReadTimeout): void;
+}
+
 /** A read that ran out of time. */
 export class ReadTimeout extends Error {
   constructor(readonly kind: ReadDeadline) {
@@ -24,7 +42,7 @@ export class Inbound {
   #queue: Buffer[] = [];
   #queued = 0;
   #paused = false;
-  #waiter: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  #waiter: ReadWaiter | undefined;
   #deadline = Infinity;
   #kind: ReadDeadline = "idle";
   #timer: NodeJS.Timeout | undefined;
@@ -78,7 +96,7 @@ export class Inbound {
     const w = this.#waiter;
     if (w) {
       this.#waiter = undefined;
-      w.resolve();
+      w.ready();
     }
   }
 
@@ -95,10 +113,9 @@ export class Inbound {
 
   /**
    * The next chunk, waiting under the read deadline (rejects with `ReadTimeout`); null at
-   * EOF, when the connection is gone, or when `stop()` says so before a wait.
-   * `beforeWait` runs each time the reader is about to wait (e.g. to uncork the writes).
+   * EOF, when the connection is gone, or when `reader.stopReading()` says so before a wait.
    */
-  async next(stop: () => boolean, beforeWait: () => void): Promise<Buffer | null> {
+  async next(reader: Reader): Promise<Buffer | null> {
     for (;;) {
       if (this.#queue.length > 0) {
         const chunk = this.#queue.shift()!;
@@ -109,11 +126,25 @@ export class Inbound {
         }
         return chunk;
       }
-      if (this.eof || this.gone || stop()) return null;
-      beforeWait();
+      if (this.eof || this.gone || reader.stopReading()) return null;
+      reader.beforeWait();
       this.#arm();
-      await new Promise<void>((resolve, reject) => (this.#waiter = { resolve, reject }));
+      await new Promise<void>((ready, expired) => (this.#waiter = { ready, expired }));
     }
+  }
+
+  /**
+   * Whether `next()` would answer without waiting (a chunk is queued, or it would give
+   * null). When not, registers `waiter` (under the read deadline) and answers false:
+   * waiting this way holds no promise and no suspended frame, which is what an idle
+   * keep-alive connection does between requests.
+   */
+  readyOrWait(reader: Reader & ReadWaiter): boolean {
+    if (this.#queue.length > 0 || this.eof || this.gone || reader.stopReading()) return true;
+    reader.beforeWait();
+    this.#arm();
+    this.#waiter = reader;
+    return false;
   }
 
   /** Drops what is queued and reads on (the connection is closing: what comes is discarded). */
@@ -147,19 +178,25 @@ export class Inbound {
     if (at === Infinity || at >= this.#timerAt) return;
     this.dispose();
     this.#timerAt = at;
-    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, at - performance.now()));
+    // A shared callback with the inbound as its argument: no closure per connection.
+    this.#timer = setTimeout(onTimer, Math.max(0, at - performance.now()), this);
   }
 
-  #onTimer(): void {
+  /** @internal The read timer fired (see `onTimer`). */
+  timerFired(): void {
     this.#timer = undefined;
     this.#timerAt = Infinity;
     if (!this.#waiter) return;
     if (performance.now() >= this.#deadline) {
       const w = this.#waiter;
       this.#waiter = undefined;
-      w.reject(new ReadTimeout(this.#kind));
+      w.expired(new ReadTimeout(this.#kind));
       return;
     }
     this.#arm();
   }
+}
+
+function onTimer(inbound: Inbound): void {
+  inbound.timerFired();
 }

@@ -35,13 +35,6 @@ export interface Transport {
   write(chunks: readonly Uint8Array[], flushed?: Flushed): boolean;
   /** Whether written bytes wait beyond the transport's buffer size (wait for `drained()`). */
   readonly needsDrain: boolean;
-  /**
-   * Bytes handed to `write()` that the operating system hasn't taken yet, when the
-   * transport can tell as they leave (a plain TCP socket); undefined when it can't. The
-   * write deadline uses it to tell a slow client (the count falls) from one that stopped
-   * reading, so a large body can go in one write.
-   */
-  readonly unsentBytes: number | undefined;
   /** Resolves when writes may continue (or the transport is gone). */
   drained(): Promise<void>;
   /**
@@ -92,11 +85,42 @@ export function toTransport(conn: Connectable): Transport {
   throw new TypeError("accept(): expected a stream.Duplex (net.Socket, tls.TLSSocket, …) or { readable: ReadableStream, writable: WritableStream }");
 }
 
+/** Where a stream served by a DuplexTransport keeps it, for the shared listeners below. */
+const kTransport = Symbol("tophat.transport");
+type Served = Duplex & { [kTransport]?: DuplexTransport };
+
+// The stream's listeners: shared by every connection (they find theirs through the
+// stream), so an idle connection holds no closures for them.
+function onData(this: Served, chunk: Buffer | string): void {
+  this[kTransport]?.sink?.data(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+}
+function onEnd(this: Served): void {
+  this[kTransport]?.sink?.end();
+}
+function onDrain(this: Served): void {
+  this[kTransport]?.wakeDrainWaiters();
+}
+function onError(this: Served, error: Error): void {
+  this[kTransport]?.closed(error);
+}
+function onClose(this: Served): void {
+  this[kTransport]?.closed();
+}
+const LISTENERS = [
+  ["data", onData],
+  ["end", onEnd],
+  ["drain", onDrain],
+  ["error", onError],
+  ["close", onClose],
+] as const;
+
 class DuplexTransport implements Transport {
-  readonly #stream: Duplex;
-  #drainWaiters: (() => void)[] = [];
-  /** What start() listens with, for detach() to remove. */
-  #listeners: [event: string, listener: Parameters<Duplex["on"]>[1]][] = [];
+  readonly #stream: Served;
+  /** Who waits for `drain` (made when one does). */
+  #drainWaiters: (() => void)[] | undefined;
+  /** @internal Where what is read goes (undefined before start() and after detach()). */
+  sink: TransportSink | undefined;
+  #closed = false;
 
   constructor(stream: Duplex) {
     this.#stream = stream;
@@ -116,42 +140,29 @@ class DuplexTransport implements Transport {
     return this.#stream.destroyed;
   }
 
-  get unsentBytes(): number | undefined {
-    // libuv's count of queued bytes, which falls as the kernel takes them: what net.Socket's
-    // own timeout reads to see a write progress. A TLS socket's handle counts cleartext
-    // that isn't sent as it leaves, so TLS says undefined (its body goes in slices).
-    if (this.encrypted) return undefined;
-    const handle = (this.#stream as Duplex & { _handle?: { writeQueueSize?: unknown } | null })._handle;
-    const queued = handle?.writeQueueSize;
-    return typeof queued === "number" ? queued : undefined;
-  }
-
   start(sink: TransportSink): void {
     const s = this.#stream;
-    let closed = false;
-    const close = (error?: Error): void => {
-      if (closed) return;
-      closed = true;
-      this.#wakeDrainWaiters();
-      sink.close(error);
-    };
-    this.#listeners = [
-      ["data", (chunk: Buffer | string) => sink.data(typeof chunk === "string" ? Buffer.from(chunk) : chunk)],
-      ["end", () => sink.end()],
-      ["drain", () => this.#wakeDrainWaiters()],
-      ["error", (error: Error) => close(error)],
-      ["close", () => close()],
-    ];
-    for (const [event, listener] of this.#listeners) s.on(event, listener);
+    this.sink = sink;
+    s[kTransport] = this;
+    for (const [event, listener] of LISTENERS) s.on(event, listener);
+  }
+
+  /** @internal The stream errored or closed: the sink hears it once. */
+  closed(error?: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.wakeDrainWaiters();
+    this.sink?.close(error);
   }
 
   detach(): Detached {
     const s = this.#stream;
     // Paused before the data listener goes, so nothing is read with no one listening.
     s.pause();
-    for (const [event, listener] of this.#listeners) s.off(event, listener);
-    this.#listeners = [];
-    this.#wakeDrainWaiters();
+    for (const [event, listener] of LISTENERS) s.off(event, listener);
+    s[kTransport] = undefined;
+    this.sink = undefined;
+    this.wakeDrainWaiters();
     let failure: Error | undefined;
     const closed = new Promise<Error | undefined>((resolve) => {
       if (s.destroyed) return resolve(s.errored ?? undefined);
@@ -162,9 +173,11 @@ class DuplexTransport implements Transport {
     return { kind: "duplex", socket: s, closed };
   }
 
-  #wakeDrainWaiters(): void {
+  /** @internal */
+  wakeDrainWaiters(): void {
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+    if (waiters === undefined) return;
+    this.#drainWaiters = undefined;
     for (const w of waiters) w();
   }
 
@@ -205,7 +218,7 @@ class DuplexTransport implements Transport {
   drained(): Promise<void> {
     const s = this.#stream;
     if (s.destroyed || !s.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
   }
 
   end(flushed?: () => void): void {
@@ -227,8 +240,6 @@ class DuplexTransport implements Transport {
 class WebStreamTransport implements Transport {
   readonly remoteAddress: string | undefined;
   readonly encrypted: boolean;
-  /** A writable stream doesn't say how much of a write its sink took. */
-  readonly unsentBytes = undefined;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   #sink: TransportSink | undefined;

@@ -63,17 +63,22 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
   const core = options.core ?? defaultCore();
   const host = options.host ?? "127.0.0.1";
   const connections = new Set<Connection>();
-  const running = new Set<Promise<unknown>>();
+  /** Set while close() waits for the connections to finish. */
+  let allDone: (() => void) | undefined;
+  // One callback for every connection (no promise or closure held per connection).
+  const onDone = (_summary: unknown, connection: Connection): void => {
+    connections.delete(connection);
+    if (connections.size === 0) allDone?.();
+  };
+  const finished = (): Promise<void> => (connections.size === 0 ? Promise.resolve() : new Promise((resolve) => (allDone = resolve)));
 
   const onSocket = (socket: net.Socket): void => {
     socket.setNoDelay(true);
     const connection = new Connection(toTransport(socket), handler, resolved, core);
     connections.add(connection);
-    const done = connection.run().finally(() => {
-      connections.delete(connection);
-      running.delete(done);
-    });
-    running.add(done);
+    connection.start(onDone);
+    // Accepted as close() began: it closes too.
+    if (closing) connection.shutdown();
   };
 
   // allowHalfOpen: a client that sends its request and then half-closes still gets its
@@ -84,13 +89,18 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     : net.createServer({ allowHalfOpen: true, noDelay: true }, onSocket);
   // A failed or timed-out TLS handshake: Node reports it but leaves the socket open.
   server.on("tlsClientError", (_error: Error, socket: tls.TLSSocket) => socket.destroy());
-  // Every TCP socket, including TLS ones still in their handshake (which no Connection
-  // serves yet), so close() can cut them off.
+  // TLS sockets still in their handshake (which no Connection serves yet), so close() can
+  // cut them off. (A plain TCP socket is a Connection's from the moment it is accepted.)
   const sockets = new Set<net.Socket>();
-  server.on("connection", (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-  });
+  if (options.tls) {
+    const forget = function (this: net.Socket): void {
+      sockets.delete(this);
+    };
+    server.on("connection", (socket: net.Socket) => {
+      sockets.add(socket);
+      socket.on("close", forget);
+    });
+  }
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -116,14 +126,14 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
         c.shutdown();
       }
       const grace = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), graceMs).unref());
-      const all = Promise.allSettled([...running]);
+      const all = finished();
       if ((await Promise.race([all, grace])) === "timeout") {
         for (const c of connections) {
           report.destroyed++;
           if (c.upgraded) report.destroyedUpgraded++;
           c.destroy(new Error("the server closed before this request finished"));
         }
-        await Promise.allSettled([...running]);
+        await all;
       }
       // What is left never became a connection (a TLS handshake that didn't finish).
       for (const socket of sockets) socket.destroy();
