@@ -647,6 +647,9 @@ export class Connection {
     get encrypted(): boolean {
       return this.#c.#transport.encrypted;
     }
+    get seesWriteProgress(): boolean {
+      return this.#c.#transport.unsentBytes !== undefined;
+    }
     get trustProxy(): ((address: string) => boolean) | undefined {
       return this.#c.#options.trustProxy;
     }
@@ -715,9 +718,11 @@ export class Connection {
       this.#markClosed();
       return;
     }
-    this.#out.uncork();
-    t.end();
-    // The transport closes once both sides are done; a peer that never closes is cut off.
-    this.#linger = setTimeout(() => t.destroy(), LINGER_MS);
+    // The transport closes once both sides are done; a peer that never closes is cut off
+    // LINGER_MS after our last byte left. (Not after end(): a slow client may still be
+    // reading a large last response, which the write deadline watches.)
+    this.#out.end(() => {
+      if (!t.destroyed) this.#linger = setTimeout(() => t.destroy(), LINGER_MS);
+    });
   }
 }

@@ -35,6 +35,13 @@ export interface Transport {
   write(chunks: readonly Uint8Array[], flushed?: Flushed): boolean;
   /** Whether written bytes wait beyond the transport's buffer size (wait for `drained()`). */
   readonly needsDrain: boolean;
+  /**
+   * Bytes handed to `write()` that the operating system hasn't taken yet, when the
+   * transport can tell as they leave (a plain TCP socket); undefined when it can't. The
+   * write deadline uses it to tell a slow client (the count falls) from one that stopped
+   * reading, so a large body can go in one write.
+   */
+  readonly unsentBytes: number | undefined;
   /** Resolves when writes may continue (or the transport is gone). */
   drained(): Promise<void>;
   /**
@@ -140,6 +147,16 @@ class DuplexTransport implements Transport {
     return this.#stream.destroyed;
   }
 
+  get unsentBytes(): number | undefined {
+    // libuv's count of queued bytes, which falls as the kernel takes them: what net.Socket's
+    // own timeout reads to see a write progress. A TLS socket's handle counts cleartext
+    // that isn't sent as it leaves, so TLS says undefined (its body goes in slices).
+    if (this.encrypted) return undefined;
+    const handle = (this.#stream as Duplex & { _handle?: { writeQueueSize?: unknown } | null })._handle;
+    const queued = handle?.writeQueueSize;
+    return typeof queued === "number" ? queued : undefined;
+  }
+
   start(sink: TransportSink): void {
     const s = this.#stream;
     this.sink = sink;
@@ -240,6 +257,8 @@ class DuplexTransport implements Transport {
 class WebStreamTransport implements Transport {
   readonly remoteAddress: string | undefined;
   readonly encrypted: boolean;
+  /** A writable stream doesn't say how much of a write its sink took. */
+  readonly unsentBytes = undefined;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   #sink: TransportSink | undefined;
