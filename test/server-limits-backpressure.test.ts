@@ -3,6 +3,7 @@
 // amount the server buffers for a connection (duplex.writableLength) is the measurement.
 import net from "node:net";
 import { once } from "node:events";
+import { Duplex } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { accept, type ConnectionSummary, type ResponseWritten } from "../host/index.js";
 import { acceptServers, memoryProbe, pacedPeer, RawClient, sleep, until, within } from "./support/limits-client.js";
@@ -233,6 +234,27 @@ describe("a client that stops reading", () => {
     expect(stalledFor).toBeLessThan(3000);
     expect(result!.outcome).toBe("client-closed");
     expect((await s.summary(0)).closedBy).toBe("timeout");
+  });
+
+  it("in memory: a duplex that takes the whole response and is destroyed before calling back reports it complete (the bytes left)", async () => {
+    // Only a net.Socket's destroy calls back unsent writes as done; a plain Duplex's _write
+    // that ran was handed the bytes, whatever happens before its callback.
+    let received = 0;
+    const duplex = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, callback) {
+        received += chunk.length;
+        duplex.destroy();
+        callback();
+      },
+    });
+    let result: ResponseWritten | undefined;
+    // (Small enough to go in one buffer, head and body: one _write.)
+    const done = accept(duplex, async (_req, res) => (result = await res.setBody(Buffer.alloc(8 * KiB, 0x66)).send()));
+    duplex.push("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    await within(done, 5000, "the connection to end");
+    expect(received).toBeGreaterThan(8 * KiB);
+    expect(result?.outcome).toBe("complete");
   });
 
   it("in memory: the same slow steady reader of a streamed body (res.stream()) is not cut off", async () => {

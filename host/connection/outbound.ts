@@ -72,7 +72,7 @@ export class Outbound {
     const size = sizeOf(chunks);
     const ok = transport.write(chunks.length > 0 ? chunks : [EMPTY], (error) => {
       // A failed write also closes the transport, which the response learns at its next write.
-      if (error || transport.destroyed) return;
+      if (error || (transport.destroyed && transport.destroyCancelsWritesSilently)) return;
       ex.flushed += size;
       this.bytesWritten += size;
     });
@@ -96,9 +96,7 @@ export class Outbound {
         this.#deadline = Infinity;
         this.#onDrained();
       }
-      // Node reports a write that a destroy cut short as done, without an error: on a
-      // destroyed transport the bytes may never have left.
-      if (error || transport.destroyed) {
+      if (error || (transport.destroyed && transport.destroyCancelsWritesSilently)) {
         done(this.#closedError(error ?? this.#in.goneError ?? new Error("the connection was closed before the write finished")));
         return;
       }

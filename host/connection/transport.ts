@@ -42,6 +42,12 @@ export interface Transport {
    * reading, so a large body can go in one write.
    */
   readonly unsentBytes: number | undefined;
+  /**
+   * Whether destroying the transport calls back its unfinished writes as if they went out
+   * (a net.Socket does: libuv cancels them and Node reports no error). A write whose
+   * callback then finds the transport destroyed may never have left.
+   */
+  readonly destroyCancelsWritesSilently: boolean;
   /** Resolves when writes may continue (or the transport is gone). */
   drained(): Promise<void>;
   /**
@@ -145,6 +151,12 @@ class DuplexTransport implements Transport {
 
   get destroyed(): boolean {
     return this.#stream.destroyed;
+  }
+
+  get destroyCancelsWritesSilently(): boolean {
+    // (Not a plain Duplex: its _write may hand the bytes on and see a destroy before it
+    // calls back, and those bytes did leave.)
+    return this.#stream instanceof net.Socket;
   }
 
   get unsentBytes(): number | undefined {
@@ -259,6 +271,7 @@ class WebStreamTransport implements Transport {
   readonly encrypted: boolean;
   /** A writable stream doesn't say how much of a write its sink took. */
   readonly unsentBytes = undefined;
+  readonly destroyCancelsWritesSilently = false;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   #sink: TransportSink | undefined;
