@@ -23,6 +23,8 @@ export interface ByteSupply {
 const EMPTY = Buffer.alloc(0);
 /** The shared, never-filled queue of a body that isn't chunked. */
 const NOTHING_READY: Buffer[] = Object.freeze([]) as unknown as Buffer[];
+/** What a read answers when the received bytes hold no piece yet: it waits for the client. */
+const NEED_INPUT = Symbol("need input");
 /** Most bytes handed to the chunked decoder in one call. */
 const DECODE_SLICE = 64 * 1024;
 /** The least the core's chunked decoder looks at per call (wit/tophat.wit, `decode`). */
@@ -88,32 +90,70 @@ export class BodyReader implements BodySource {
    * The next piece of the body. A call made while another is under way waits its turn: a
    * parser that reads ahead (multipart) may still be waiting on the client when the
    * connection comes to skip what is left, and the connection's input has one reader.
+   * (Not an async function: one piece costs one promise and, when it has to wait for the
+   * client, one reaction on the connection's read, not a chain of suspended frames.)
    */
-  async read(): Promise<Uint8Array | null> {
-    if (this.#busy) await new Promise<void>((resolve) => this.#turns.push(resolve));
+  read(): Promise<Uint8Array | null> {
+    if (this.#busy) return new Promise<void>((resolve) => this.#turns.push(resolve)).then(this.#turn);
     this.#busy = true;
-    try {
-      return await this.#readNow();
-    } finally {
-      // Hand the turn to the next caller, if one waits (#busy stays true for it).
-      const next = this.#turns.shift();
-      if (next) next();
-      else this.#busy = false;
-    }
+    return this.#turn();
   }
 
-  async #readNow(): Promise<Uint8Array | null> {
-    if (this.#failure) throw this.#failure;
-    if (!this.#started) {
-      this.#started = true;
-      if (!this.#done) this.#supply.beforeFirstRead();
-    }
+  /** One read, holding the turn (#busy); hands the turn on once its outcome is known. */
+  readonly #turn = (): Promise<Uint8Array | null> => {
+    let out: Uint8Array | null | typeof NEED_INPUT;
     try {
-      return this.#chunked ? await this.#readChunked() : await this.#readLength();
+      if (this.#failure) throw this.#failure;
+      if (!this.#started) {
+        this.#started = true;
+        if (!this.#done) this.#supply.beforeFirstRead();
+      }
+      out = this.#fromBuffered();
     } catch (error) {
-      this.#failure = error instanceof Error ? error : new Error(String(error));
-      throw this.#failure;
+      return Promise.reject(this.#fail(error));
     }
+    if (out === NEED_INPUT) return this.#supply.next().then(this.#onInput, this.#onInputError);
+    this.#release();
+    return Promise.resolve(out);
+  };
+
+  /** What the client sent next (null: its end) goes on from where the read left off. */
+  readonly #onInput = (chunk: Buffer | null): Uint8Array | null | Promise<Uint8Array | null> => {
+    let out: Uint8Array | null | typeof NEED_INPUT;
+    try {
+      if (chunk === null) {
+        throw new Glitch(400, this.#chunked ? "the chunked request body ended before its last chunk" : `the request body ended ${this.#left} bytes before its Content-Length`);
+      }
+      if (this.#chunked) {
+        this.#feed(chunk);
+        out = this.#chunkedPiece();
+      } else {
+        out = this.#lengthPiece(chunk);
+      }
+    } catch (error) {
+      throw this.#fail(error);
+    }
+    if (out === NEED_INPUT) return this.#supply.next().then(this.#onInput, this.#onInputError);
+    this.#release();
+    return out;
+  };
+
+  readonly #onInputError = (error: unknown): never => {
+    throw this.#fail(error);
+  };
+
+  /** Reading failed (bad framing, timeout, client gone): remembered, so later reads fail too. */
+  #fail(error: unknown): Error {
+    this.#failure = error instanceof Error ? error : new Error(String(error));
+    this.#release();
+    return this.#failure;
+  }
+
+  /** Hands the turn to the next caller, if one waits (#busy stays true for it). */
+  #release(): void {
+    const next = this.#turns.shift();
+    if (next) next();
+    else this.#busy = false;
   }
 
   /** Reads and discards the rest of the body, up to `max` bytes; false if there was more (or it failed). */
@@ -132,16 +172,16 @@ export class BodyReader implements BodySource {
     }
   }
 
-  async #input(): Promise<Buffer | null> {
-    const buffered = this.#supply.takeBuffered();
-    if (buffered.length > 0) return buffered;
-    return this.#supply.next();
+  /** The next piece out of what is already received, or NEED_INPUT. */
+  #fromBuffered(): Uint8Array | null | typeof NEED_INPUT {
+    if (this.#chunked) return this.#chunkedPiece();
+    if (this.#done) return null;
+    const chunk = this.#supply.takeBuffered();
+    return chunk.length > 0 ? this.#lengthPiece(chunk) : NEED_INPUT;
   }
 
-  async #readLength(): Promise<Uint8Array | null> {
-    if (this.#done) return null;
-    const chunk = await this.#input();
-    if (chunk === null) throw new Glitch(400, `the request body ended ${this.#left} bytes before its Content-Length`);
+  /** The part of `chunk` that is body (the rest goes back to the connection). */
+  #lengthPiece(chunk: Buffer): Buffer {
     if (chunk.length >= this.#left) {
       const piece = chunk.subarray(0, this.#left);
       this.#supply.putBack(chunk.subarray(this.#left));
@@ -153,19 +193,25 @@ export class BodyReader implements BodySource {
     return chunk;
   }
 
-  async #readChunked(): Promise<Uint8Array | null> {
+  /** The next decoded piece, decoding what is received as needed; NEED_INPUT when that isn't enough. */
+  #chunkedPiece(): Uint8Array | null | typeof NEED_INPUT {
     while (this.#ready.length === 0) {
       if (this.#done) return null;
-      let chunk = await this.#input();
-      if (chunk === null) throw new Glitch(400, "the chunked request body ended before its last chunk");
-      // The core's memory is bounded: feed it slices, keeping the rest for the next turn.
-      if (chunk.length > DECODE_SLICE) {
-        this.#supply.putBack(chunk.subarray(DECODE_SLICE));
-        chunk = chunk.subarray(0, DECODE_SLICE);
-      }
-      this.#decode(this.#tail.length > 0 ? Buffer.concat([this.#tail, chunk]) : chunk);
+      const chunk = this.#supply.takeBuffered();
+      if (chunk.length === 0) return NEED_INPUT;
+      this.#feed(chunk);
     }
     return this.#ready.shift()!;
+  }
+
+  /** Decodes received bytes (chunked bodies). */
+  #feed(chunk: Buffer): void {
+    // The core's memory is bounded: feed it slices, keeping the rest for the next turn.
+    if (chunk.length > DECODE_SLICE) {
+      this.#supply.putBack(chunk.subarray(DECODE_SLICE));
+      chunk = chunk.subarray(0, DECODE_SLICE);
+    }
+    this.#decode(this.#tail.length > 0 ? Buffer.concat([this.#tail, chunk]) : chunk);
   }
 
   #decode(input: Buffer): void {

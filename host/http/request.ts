@@ -40,6 +40,10 @@ export interface RequestContext {
 
 const EMPTY_TRAILERS = new Headers(Buffer.alloc(0), []);
 const NO_PARAMS: object = Object.freeze({});
+/** A body piece as `req.body`'s iterator gives it (null: the end). */
+function iteratorResult(chunk: Uint8Array | null): IteratorResult<Uint8Array> {
+  return chunk === null ? { done: true, value: undefined } : { done: false, value: chunk };
+}
 
 /** An HTTP request. */
 export class Request {
@@ -180,10 +184,7 @@ export class Request {
     const source = this.#take();
     return {
       [Symbol.asyncIterator]: () => ({
-        next: async (): Promise<IteratorResult<Uint8Array>> => {
-          const chunk = await source.read();
-          return chunk === null ? { done: true, value: undefined } : { done: false, value: chunk };
-        },
+        next: (): Promise<IteratorResult<Uint8Array>> => source.read().then(iteratorResult),
       }),
     };
   }
