@@ -5,7 +5,7 @@
 // response bytes that come back; the next batch goes in when the last one is answered.
 // Tophat gets the socket through accept(), node:http through `server.emit("connection")`.
 // Reports µs per request (median of 5 runs) for hello world and the ~1 KB JSON response.
-// BATCH=1 sends one request per turn (the shape of the 50-connection load); ONLY=tophat
+// SCENARIOS=hello runs one response kind. BATCH=1 sends one request per turn (the shape of the 50-connection load); ONLY=tophat
 // runs one server (for profiling); SUBSCRIBE=1 attaches a no-op listener to every tophat.server.*
 // diagnostics channel (the cost of an APM agent's subscription). The "raw floor" row is no HTTP server: it counts heads
 // and writes a fixed reply, the least any server over this socket could cost.
@@ -125,7 +125,7 @@ const servers = {
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 console.log(`in-process, ${BATCH} pipelined requests per batch, ${REQUESTS} requests per run, median of 5 (Node ${process.version})${process.env.SUBSCRIBE === "1" ? ", tophat.server.* channels subscribed" : ""}`);
 console.log("| response | server | µs per request | × node:http (time) |\n| --- | --- | --- | --- |");
-for (const scenario of ["hello", "json"]) {
+for (const scenario of (process.env.SCENARIOS ?? "hello,json").split(",")) {
   const results = {};
   const connects = Object.fromEntries(Object.entries(servers).filter(([name]) => !process.env.ONLY || name === process.env.ONLY).map(([name, make]) => [name, make(scenario)]));
   const sizes = {};

@@ -177,7 +177,6 @@ export class HandlerRun {
   async #afterOutcome(outcome: HandlerOutcome): Promise<boolean> {
     const log = this.#host.logger;
     const res = this.#res;
-    const what = this.#what;
     if (!outcome.ok) {
       // The client left (the handler saw it while reading the body or writing): nobody to
       // answer, and not the handler's fault: reported as client-closed, never as a 500.
@@ -195,14 +194,14 @@ export class HandlerRun {
         this.#abandon(outcome.error);
         return false;
       }
-      log.warn(`tophat: ${what} threw after sending`, outcome.error);
+      log.warn(`tophat: ${this.#what} threw after sending`, outcome.error);
     } else if (!res.sent) {
-      log.warn(`tophat: ${what} resolved without sending a response; sent 500`);
+      log.warn(`tophat: ${this.#what} resolved without sending a response; sent 500`);
       await this.#host.sendError(Glitch.internal(), this.#ex);
       return true;
     } else if (!res.settling) {
       // A truncated response: logged once at error level when it is reported.
-      this.#abandon(new Error(`${what} returned before ending its streamed response`));
+      this.#abandon(new Error(`${this.#what} returned before ending its streamed response`));
       return false;
     }
     if (!this.#ex.handedOff && this.#released === undefined) await this.#event();
@@ -218,9 +217,8 @@ export class HandlerRun {
   /** Server-side failures are logged (with their cause); client errors (4xx Glitches) are not. */
   #logError(error: unknown): void {
     const log = this.#host.logger;
-    const what = this.#what;
-    if (!(error instanceof Glitch)) log.error(`tophat: ${what} failed; sent 500`, error);
-    else if (error.status >= 500) log.error(`tophat: ${what} answered ${error.status}`, error.cause ?? error);
+    if (!(error instanceof Glitch)) log.error(`tophat: ${this.#what} failed; sent 500`, error);
+    else if (error.status >= 500) log.error(`tophat: ${this.#what} answered ${error.status}`, error.cause ?? error);
   }
 
   /**
@@ -235,12 +233,12 @@ export class HandlerRun {
 
   /** Warns about a handler that failed or returned something odd after its response went out. */
   #checkLateOutcome(outcome: HandlerOutcome): void {
+    // Runs after every request: the log line's words (which decode the target) only when one is written.
     const log = this.#host.logger;
-    const what = this.#what;
     const res = this.#res;
-    if (!outcome.ok) log.warn(`tophat: ${what} threw after sending`, outcome.error);
+    if (!outcome.ok) log.warn(`tophat: ${this.#what} threw after sending`, outcome.error);
     else if (!(outcome.value instanceof ResponseWritten) || (res.written && outcome.value !== res.written)) {
-      log.warn(`tophat: ${what} returned something other than its own ResponseWritten`);
+      log.warn(`tophat: ${this.#what} returned something other than its own ResponseWritten`);
     }
   }
 
