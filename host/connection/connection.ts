@@ -316,6 +316,18 @@ export class Connection {
    */
   #serveOne(first: boolean): boolean | Promise<boolean> {
     this.#idle = true;
+    if (this.#buf.length === 0) {
+      // The usual keep-alive request: its bytes came in one chunk, already queued. Taken
+      // and parsed here, it is served in this turn (no trip through #readHead's awaits).
+      const chunk = this.#in.take();
+      if (chunk !== undefined) {
+        this.#headBegan(first, this.#waitStart ?? performance.now());
+        this.#waitStart = undefined;
+        const read = this.#parseBuffered(chunk);
+        if (read) return this.#serveRead(read, this.#requestStart);
+        return this.#readHead(first, true).then((more) => this.#serveRead(more, performance.now()));
+      }
+    }
     // Pipelined requests are parsed straight from the buffer; only a partial head waits.
     if (this.#buf.length > 0) {
       const now = (this.#requestStart = performance.now());
@@ -370,8 +382,22 @@ export class Connection {
     return undefined;
   }
 
-  /** Reads until a whole head arrived (or the connection ends, or a deadline passes). */
-  async #readHead(first: boolean): Promise<HeadResult> {
+  /**
+   * The first bytes of a request's head were taken: it has headersTimeoutMs (counted from
+   * `start` for the connection's first request, which must arrive within it of the
+   * connection) and requestTimeoutMs from now.
+   */
+  #headBegan(first: boolean, start: number): void {
+    const o = this.#options;
+    const now = (this.#requestStart = performance.now());
+    this.#in.setDeadline("head", Math.min((first ? start : now) + o.headersTimeoutMs, now + o.requestTimeoutMs));
+  }
+
+  /**
+   * Reads until a whole head arrived (or the connection ends, or a deadline passes);
+   * `began` when its first bytes were already taken (#headBegan set the deadline).
+   */
+  async #readHead(first: boolean, began = false): Promise<HeadResult> {
     const o = this.#options;
     // (When #awaitRequest waited for the head's first bytes, from when that wait began.)
     const start = this.#waitStart ?? performance.now();
@@ -380,8 +406,8 @@ export class Connection {
     let started = buf.length > 0;
     // The first request's head must arrive within headersTimeoutMs of the connection;
     // later ones have keepAliveTimeoutMs to begin, then headersTimeoutMs to complete.
-    if (started) this.#in.setDeadline("head", Math.min(start + o.headersTimeoutMs, this.#requestStart + o.requestTimeoutMs));
-    else {
+    if (started && !began) this.#in.setDeadline("head", Math.min(start + o.headersTimeoutMs, this.#requestStart + o.requestTimeoutMs));
+    else if (!started) {
       this.#in.setDeadline("idle", start + (first ? o.headersTimeoutMs : o.keepAliveTimeoutMs));
       if (this.#shuttingDown) this.#in.shorten(this.#lastActive + SHUTDOWN_IDLE_MS);
     }
@@ -401,9 +427,7 @@ export class Connection {
       }
       if (!started) {
         started = true;
-        this.#requestStart = performance.now();
-        const headDeadline = (first ? start : this.#requestStart) + o.headersTimeoutMs;
-        this.#in.setDeadline("head", Math.min(headDeadline, this.#requestStart + o.requestTimeoutMs));
+        this.#headBegan(first, start);
       }
       const had = buf.length;
       buf = had > 0 ? Buffer.concat([buf, chunk]) : chunk;

@@ -117,20 +117,25 @@ export class Inbound {
    */
   async next(reader: Reader): Promise<Buffer | null> {
     for (;;) {
-      if (this.#queue.length > 0) {
-        const chunk = this.#queue.shift()!;
-        this.#queued -= chunk.length;
-        if (this.#paused && this.#queued < HIGH_WATER / 2) {
-          this.#paused = false;
-          this.#transport.resume();
-        }
-        return chunk;
-      }
+      const chunk = this.take();
+      if (chunk !== undefined) return chunk;
       if (this.eof || this.gone || reader.stopReading()) return null;
       reader.beforeWait();
       this.#arm();
       await new Promise<void>((ready, expired) => (this.#waiter = { ready, expired }));
     }
+  }
+
+  /** The next queued chunk, if one is (no wait, no deadline). */
+  take(): Buffer | undefined {
+    if (this.#queue.length === 0) return undefined;
+    const chunk = this.#queue.shift()!;
+    this.#queued -= chunk.length;
+    if (this.#paused && this.#queued < HIGH_WATER / 2) {
+      this.#paused = false;
+      this.#transport.resume();
+    }
+    return chunk;
   }
 
   /**
