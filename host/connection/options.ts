@@ -58,7 +58,11 @@ export interface ConnectionOptions {
   keepAliveTimeoutMs?: number;
   /** Longest pause in a request body the server waits through; then 408 (if no response began) and close. Default 30 s. */
   bodyTimeoutMs?: number;
-  /** Longest time a response write may wait for the client to read; then the connection is closed. Default 30 s. */
+  /**
+   * Longest a response write may wait on a client that takes none of its bytes; then the
+   * connection is closed (the response is `client-closed`). Over TCP a slow client that
+   * keeps taking bytes isn't cut off, however long a large write takes. Default 30 s.
+   */
   writeTimeoutMs?: number;
   /**
    * Longest a handler may go without progress: from its call, or from its last read of
