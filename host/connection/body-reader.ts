@@ -234,7 +234,8 @@ export class BodyReader implements BodySource {
       (this.#trailerPairs ??= []).push([name, value]);
     }
     this.#state = state;
-    const rest = input.subarray(consumed);
+    // (Not an empty view when all was consumed: it would keep the chunk until the next read.)
+    const rest = consumed < input.length ? input.subarray(consumed) : EMPTY;
     if (state.phase === "done") {
       this.#done = true;
       this.#tail = EMPTY;
