@@ -27,6 +27,13 @@ const NOTHING_READY: Buffer[] = Object.freeze([]) as unknown as Buffer[];
 const NEED_INPUT = Symbol("need input");
 /** Most bytes handed to the chunked decoder in one call. */
 const DECODE_SLICE = 64 * 1024;
+/**
+ * Bytes handed to the chunked decoder between chunks' data (a size line, a CRLF, trailers):
+ * enough for the framing, so that the data behind it bypasses the core (see `#feed`).
+ */
+const FRAMING_SLICE = 1024;
+/** The least chunk data left for it to bypass the core (fewer bytes aren't worth a turn of their own). */
+const BYPASS_MIN = 4096n;
 /** The least the core's chunked decoder looks at per call (wit/tophat.wit, `decode`). */
 const DECODE_WINDOW = 1024 * 1024;
 
@@ -39,6 +46,8 @@ export class BodyReader implements BodySource {
   /** Content-Length bytes still to come. */
   #left: number;
   #state: ChunkedState | undefined;
+  /** The last bytes fed were chunk data that bypassed the core (see `#feed`). */
+  #bypassed = false;
   /** Unconsumed chunked bytes (an incomplete size line, CRLF or trailer line). */
   #tail: Buffer = EMPTY;
   /** Decoded pieces not handed out yet (chunked bodies only: made on first use). */
@@ -206,10 +215,28 @@ export class BodyReader implements BodySource {
 
   /** Decodes received bytes (chunked bodies). */
   #feed(chunk: Buffer): void {
+    const state = this.#state;
+    if (state !== undefined && state.phase === "data" && state.remaining >= BYPASS_MIN && this.#tail.length === 0) {
+      // Inside a chunk's data the next `remaining` bytes are body as they are (then
+      // `data-end`, the CRLF): they go straight to the reader, not through the core's
+      // memory and back (a copy of every 64 KiB read).
+      this.#bypassed = true;
+      const whole = state.remaining <= BigInt(chunk.length);
+      const n = whole ? Number(state.remaining) : chunk.length;
+      this.#state = { ...state, phase: whole ? "data-end" : "data", remaining: whole ? 0n : state.remaining - BigInt(n) };
+      if (this.#ready === NOTHING_READY) this.#ready = [];
+      this.#ready.push(chunk.subarray(0, n));
+      if (n < chunk.length) this.#supply.putBack(chunk.subarray(n));
+      return;
+    }
     // The core's memory is bounded: feed it slices, keeping the rest for the next turn.
-    if (chunk.length > DECODE_SLICE) {
-      this.#supply.putBack(chunk.subarray(DECODE_SLICE));
-      chunk = chunk.subarray(0, DECODE_SLICE);
+    // After a large chunk's data a small one: the next chunk's data, behind its size line,
+    // then bypasses the core too. (Small chunks go through the core, many per call.)
+    const slice = this.#bypassed && this.#tail.length === 0 ? FRAMING_SLICE : DECODE_SLICE;
+    this.#bypassed = false;
+    if (chunk.length > slice) {
+      this.#supply.putBack(chunk.subarray(slice));
+      chunk = chunk.subarray(0, slice);
     }
     this.#decode(this.#tail.length > 0 ? Buffer.concat([this.#tail, chunk]) : chunk);
   }
