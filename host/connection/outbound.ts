@@ -23,6 +23,8 @@ export class Outbound {
   #timer: NodeJS.Timeout | undefined;
   /** The transport's unsent bytes when the deadline was set (undefined: it can't tell). */
   #unsentAtDeadline: number | undefined;
+  /** The transport's unsent bytes when the write deadline cut the connection off. */
+  #unsentAtCut: number | undefined;
   /** Bytes the transport confirmed as written. */
   bytesWritten = 0;
 
@@ -72,7 +74,7 @@ export class Outbound {
     const size = sizeOf(chunks);
     const ok = transport.write(chunks.length > 0 ? chunks : [EMPTY], (error) => {
       // A failed write also closes the transport, which the response learns at its next write.
-      if (error || (transport.destroyed && transport.destroyCancelsWritesSilently)) return;
+      if (error || (transport.destroyed && transport.destroyCancelsWritesSilently)) return this.#countCut(ex, size);
       ex.flushed += size;
       this.bytesWritten += size;
     });
@@ -97,6 +99,7 @@ export class Outbound {
         this.#onDrained();
       }
       if (error || (transport.destroyed && transport.destroyCancelsWritesSilently)) {
+        this.#countCut(ex, size);
         done(this.#closedError(error ?? this.#in.goneError ?? new Error("the connection was closed before the write finished")));
         return;
       }
@@ -146,6 +149,19 @@ export class Outbound {
     this.#timer = undefined;
   }
 
+  /**
+   * Counts what the kernel took of a write of `size` bytes that the write deadline cut off
+   * (Node reports nothing for it). The unsent bytes are the queue's last: a write gets
+   * the part of them it could hold, so the count never exceeds what left (an earlier write
+   * in the queue is undercounted, not over).
+   */
+  #countCut(ex: Exchange, size: number): void {
+    const unsent = this.#unsentAtCut;
+    if (unsent === undefined || unsent >= size) return;
+    ex.flushed += size - unsent;
+    this.bytesWritten += size - unsent;
+  }
+
   /** Whether the client took bytes of the waiting write since the deadline was set (when the transport can tell). */
   #progressed(): boolean {
     const was = this.#unsentAtDeadline;
@@ -178,6 +194,7 @@ export class Outbound {
       return;
     }
     // The client stopped reading our response: nothing more can be sent.
+    this.#unsentAtCut = this.#transport.unsentBytes;
     this.#onWriteTimeout();
     this.#transport.destroy(new Error("write timeout: the client stopped reading"));
   }
