@@ -74,7 +74,7 @@ export class Outbound {
     const size = sizeOf(chunks);
     const ok = transport.write(chunks.length > 0 ? chunks : [EMPTY], (error) => {
       // A failed write also closes the transport, which the response learns at its next write.
-      if (error || (transport.destroyed && transport.destroyCancelsWritesSilently)) return this.#countCut(ex, size);
+      if (error) return this.#countCut(ex, size);
       ex.flushed += size;
       this.bytesWritten += size;
     });
@@ -98,9 +98,9 @@ export class Outbound {
         this.#deadline = Infinity;
         this.#onDrained();
       }
-      if (error || (transport.destroyed && transport.destroyCancelsWritesSilently)) {
+      if (error) {
         this.#countCut(ex, size);
-        done(this.#closedError(error ?? this.#in.goneError ?? new Error("the connection was closed before the write finished")));
+        done(this.#closedError(error));
         return;
       }
       ex.flushed += size;

@@ -42,12 +42,6 @@ export interface Transport {
    * reading, so a large body can go in one write.
    */
   readonly unsentBytes: number | undefined;
-  /**
-   * Whether destroying the transport calls back its unfinished writes as if they went out
-   * (a net.Socket does: libuv cancels them and Node reports no error). A write whose
-   * callback then finds the transport destroyed may never have left.
-   */
-  readonly destroyCancelsWritesSilently: boolean;
   /** Resolves when writes may continue (or the transport is gone). */
   drained(): Promise<void>;
   /**
@@ -127,6 +121,11 @@ const LISTENERS = [
   ["close", onClose],
 ] as const;
 
+/** The failure of a write that a destroy of `stream` cancelled: why it was destroyed, when it says. */
+function cancelled(stream: Duplex): Error {
+  return stream.errored ?? new Error("the connection was closed before the write finished");
+}
+
 class DuplexTransport implements Transport {
   readonly #stream: Served;
   /** Who waits for `drain` (made when one does). */
@@ -151,12 +150,6 @@ class DuplexTransport implements Transport {
 
   get destroyed(): boolean {
     return this.#stream.destroyed;
-  }
-
-  get destroyCancelsWritesSilently(): boolean {
-    // (Not a plain Duplex: its _write may hand the bytes on and see a destroy before it
-    // calls back, and those bytes did leave.)
-    return this.#stream instanceof net.Socket;
   }
 
   get unsentBytes(): number | undefined {
@@ -232,10 +225,15 @@ class DuplexTransport implements Transport {
       flushed?.(new Error("the connection is closed"));
       return false;
     }
-    if (chunks.length === 1) return s.write(chunks[0]!, flushed);
+    // A destroy makes Node call a net.Socket's unfinished writes back without an error (libuv
+    // cancels them), as if they had gone out: called back on a destroyed socket, a write
+    // failed. (Not so for a plain Duplex: its _write may hand the bytes on and see a
+    // destroy before it calls back, and those bytes did leave.)
+    const done = flushed !== undefined && s instanceof net.Socket ? (error?: Error | null) => flushed(error ?? (s.destroyed ? cancelled(s) : null)) : flushed;
+    if (chunks.length === 1) return s.write(chunks[0]!, done);
     s.cork();
     let ok = true;
-    for (let i = 0; i < chunks.length; i++) ok = s.write(chunks[i]!, i === chunks.length - 1 ? flushed : undefined);
+    for (let i = 0; i < chunks.length; i++) ok = s.write(chunks[i]!, i === chunks.length - 1 ? done : undefined);
     s.uncork();
     return ok;
   }
@@ -271,7 +269,6 @@ class WebStreamTransport implements Transport {
   readonly encrypted: boolean;
   /** A writable stream doesn't say how much of a write its sink took. */
   readonly unsentBytes = undefined;
-  readonly destroyCancelsWritesSilently = false;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
   #sink: TransportSink | undefined;
