@@ -664,12 +664,17 @@ export class ResponseWriter {
     return this.#writeWhole([message.bytes], message.body, message.headLength, message.bytes.length - message.headLength);
   }
 
-  /** Writes a whole response in one write: `chunks` hold its head and body. */
-  #writeWhole(chunks: Uint8Array[], mode: FramedHead["body"], headBytes: number, bodyBytes: number): Promise<ResponseWritten> {
+  /** A response whose head and body are known goes out now: what it will have written. */
+  #beginWhole(mode: FramedHead["body"], headBytes: number, bodyBytes: number): void {
     this.#mode = mode;
     this.#headBytes = headBytes;
     this.#bodyBytes = bodyBytes;
     this.#firstByteAt = performance.now();
+  }
+
+  /** Writes a whole response in one write: `chunks` hold its head and body. */
+  #writeWhole(chunks: Uint8Array[], mode: FramedHead["body"], headBytes: number, bodyBytes: number): Promise<ResponseWritten> {
+    this.#beginWhole(mode, headBytes, bodyBytes);
     return new Promise((resolve, reject) =>
       this.#channel.writeLast(chunks, (error) => {
         // Finishing runs onResponse (and the logger, if that throws): whatever escapes
@@ -685,14 +690,11 @@ export class ResponseWriter {
 
   /** Writes a head and a large body known up front. */
   #writeLarge(framed: FramedHead, body: Uint8Array): Promise<ResponseWritten> {
-    if (framed.body === "none") return this.#writeMessage({ ...framed, headLength: framed.bytes.length });
+    if (framed.body === "none") return this.#writeWhole([framed.bytes], "none", framed.bytes.length, 0);
     // Head and body in one writev, as the kernel takes them (a 1 MiB body in 64 KiB slices
     // cost 17 write calls and twice node:http's CPU), where the deadline sees progress.
     if (this.#channel.seesWriteProgress) return this.#writeWhole([framed.bytes, body], framed.body, framed.bytes.length, body.length);
-    this.#mode = framed.body;
-    this.#headBytes = framed.bytes.length;
-    this.#bodyBytes = body.length;
-    this.#firstByteAt = performance.now();
+    this.#beginWhole(framed.body, framed.bytes.length, body.length);
     return this.#writeSliced(framed, body).then(
       () => this.#finish("complete", undefined, false),
       (error: unknown) => this.#fail(error),
