@@ -13,88 +13,30 @@
 // machine disturbs far less than the wall clock) and in wall time.
 import diagnostics from "node:diagnostics_channel";
 import path from "node:path";
-import { Duplex } from "node:stream";
 import { pathToFileURL } from "node:url";
+import { drive, responseSize as sizeOf } from "./fake-peer.js";
 
 const [dirA, dirB] = process.argv.slice(2);
 if (!dirA || !dirB) throw new Error("usage: node bench/ab-in-process.js <folder A> <folder B>");
 const BATCH = Number(process.env.BATCH ?? 16);
 const REQUESTS = Number(process.env.REQUESTS ?? 100_000);
 const ROUNDS = Number(process.env.ROUNDS ?? 15);
-const REQUEST = "GET /hello HTTP/1.1\r\nHost: bench\r\nUser-Agent: in-process\r\nAccept: */*\r\n\r\n";
-const BATCH_BYTES = Buffer.from(REQUEST.repeat(BATCH));
 const CHANNELS = ["request.start", "response.head", "response.finish", "request.error"].map((name) => `tophat.server.${name}`);
 const noop = () => {};
 
-class FakeSocket extends Duplex {
-  remoteAddress = "127.0.0.1";
-  received = 0;
-  onBytes = () => {};
-  constructor() {
-    super({ allowHalfOpen: true });
-  }
-  _read() {}
-  _write(chunk, _encoding, callback) {
-    this.received += chunk.length;
-    this.onBytes();
-    callback();
-  }
-  _writev(chunks, callback) {
-    for (const { chunk } of chunks) this.received += chunk.length;
-    this.onBytes();
-    callback();
-  }
-  setNoDelay() {}
-  setKeepAlive() {}
-  setTimeout() {}
-}
-
-/** Runs `requests` requests through a fresh connection; resolves with CPU and wall µs per request. */
-function drive(accept, requests) {
-  const handler = (_req, res) => res.setText("Hello, World!").send();
-  return new Promise((resolve) => {
-    const socket = new FakeSocket();
-    let sent = 0;
-    const start = performance.now();
-    const cpu = process.cpuUsage();
-    const pushBatch = () => {
-      sent += BATCH;
-      socket.push(BATCH_BYTES);
-    };
-    socket.onBytes = () => {
-      if (socket.received < sent * responseSize) return;
-      if (sent >= requests) {
-        const used = process.cpuUsage(cpu);
-        resolve({ cpu: (used.user + used.system) / requests, wall: ((performance.now() - start) * 1000) / requests });
-        socket.push(null);
-        socket.destroy();
-        return;
-      }
-      setImmediate(pushBatch);
-    };
-    void accept(socket, handler).catch((error) => console.error("connection failed", error));
-    pushBatch();
-  });
-}
-
+const handler = (_req, res) => res.setText("Hello, World!").send();
+const connectTo = (accept) => (socket) => void accept(socket, handler).catch((error) => console.error("connection failed", error));
 let responseSize = 0;
-/** The size of one response (its Date has a fixed length). */
-async function measureSize(accept) {
-  const socket = new FakeSocket();
-  const chunks = [];
-  socket._write = (chunk, _e, cb) => (chunks.push(chunk), cb());
-  socket._writev = (cs, cb) => (cs.forEach(({ chunk }) => chunks.push(chunk)), cb());
-  void accept(socket, (_req, res) => res.setText("Hello, World!").send());
-  socket.push(Buffer.from(REQUEST));
-  await new Promise((r) => setTimeout(r, 50));
-  socket.destroy();
-  return Buffer.concat(chunks).length;
+/** Runs `requests` requests through a fresh connection; resolves with CPU and wall µs per request. */
+async function run(accept, requests) {
+  const { ms, cpuUs } = await drive(connectTo(accept), { requests, batch: BATCH, responseBytes: responseSize });
+  return { cpu: cpuUs / requests, wall: (ms * 1000) / requests };
 }
 
 const load = async (dir) => (await import(pathToFileURL(path.resolve(dir, "dist/host/index.js")).href)).accept;
 const builds = { A: await load(dirA), B: await load(dirB) };
-responseSize = await measureSize(builds.A);
-if ((await measureSize(builds.B)) !== responseSize) throw new Error("the two builds answer with different sizes");
+responseSize = await sizeOf(connectTo(builds.A));
+if ((await sizeOf(connectTo(builds.B))) !== responseSize) throw new Error("the two builds answer with different sizes");
 const SUBSCRIBED = process.env.SUBSCRIBE === "1";
 if (SUBSCRIBED) for (const c of CHANNELS) diagnostics.subscribe(c, noop);
 const variants = [
@@ -102,12 +44,12 @@ const variants = [
   [SUBSCRIBED ? "B (subscribed)" : "B", builds.B],
 ];
 const results = Object.fromEntries(variants.map(([name]) => [name, []]));
-for (const [, accept] of variants) await drive(accept, 20_000); // warm-up
+for (const [, accept] of variants) await run(accept, 20_000); // warm-up
 for (let round = 0; round < ROUNDS; round++) {
   // Each round starts with a different variant: whatever the previous run leaves behind
   // (garbage to collect, a cooled cache) falls on each in turn.
   const order = variants.map((_, i) => variants[(i + round) % variants.length]);
-  for (const [name, accept] of order) results[name].push(await drive(accept, REQUESTS));
+  for (const [name, accept] of order) results[name].push(await run(accept, REQUESTS));
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const cpuOf = (name) => results[name].map((r) => r.cpu);

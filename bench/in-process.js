@@ -11,8 +11,8 @@
 // and writes a fixed reply, the least any server over this socket could cost.
 import diagnostics from "node:diagnostics_channel";
 import http from "node:http";
-import { Duplex } from "node:stream";
 import { accept } from "tophat";
+import { drive, responseSize } from "./fake-peer.js";
 import { HELLO, JSON_DOC, fixedReply, repliesFor } from "./servers/payload.js";
 
 if (process.env.SUBSCRIBE === "1") {
@@ -20,84 +20,6 @@ if (process.env.SUBSCRIBE === "1") {
 }
 const BATCH = Number(process.env.BATCH ?? 16);
 const REQUESTS = Number(process.env.REQUESTS ?? 200_000);
-const REQUEST = "GET /hello HTTP/1.1\r\nHost: bench\r\nUser-Agent: in-process\r\nAccept: */*\r\n\r\n";
-const BATCH_BYTES = Buffer.from(REQUEST.repeat(BATCH));
-
-/** A socket whose peer is this process: pushes request batches, counts response bytes. */
-class FakeSocket extends Duplex {
-  remoteAddress = "127.0.0.1";
-  received = 0;
-  onBytes = () => {};
-  constructor() {
-    super({ allowHalfOpen: true });
-  }
-  _read() {}
-  /** When set, every chunk written is kept here. */
-  kept = undefined;
-  _write(chunk, _encoding, callback) {
-    this.kept?.push(chunk);
-    this.received += chunk.length;
-    this.onBytes();
-    callback();
-  }
-  _writev(chunks, callback) {
-    for (const { chunk } of chunks) {
-      this.kept?.push(chunk);
-      this.received += chunk.length;
-    }
-    this.onBytes();
-    callback();
-  }
-  setNoDelay() {}
-  setKeepAlive() {}
-  setTimeout() {}
-}
-
-/** Runs `requests` pipelined requests through a fresh connection; resolves with ms taken. */
-function drive(connect, requests, responseBytes) {
-  return new Promise((resolve) => {
-    const socket = new FakeSocket();
-    let sent = 0;
-    const start = performance.now();
-    const pushBatch = () => {
-      sent += BATCH;
-      socket.push(BATCH_BYTES);
-    };
-    socket.onBytes = () => {
-      if (socket.received < sent * responseBytes) return;
-      if (sent >= requests) {
-        resolve(performance.now() - start);
-        socket.push(null);
-        socket.destroy();
-        return;
-      }
-      // Bytes from a real peer arrive on a later turn of the event loop, never inside the
-      // server's own write call.
-      setImmediate(pushBatch);
-    };
-    connect(socket);
-    pushBatch();
-  });
-}
-
-/** The size of one response (the Date field has a fixed length, so every response has it). */
-function responseSize(connect) {
-  return new Promise((resolve, reject) => {
-    const socket = new FakeSocket();
-    socket.kept = [];
-    socket.onBytes = () => {
-      const all = Buffer.concat(socket.kept).toString("latin1");
-      const end = all.indexOf("\r\n\r\n");
-      const length = /content-length: (\d+)/i.exec(all);
-      if (end === -1 || length === null || all.length < end + 4 + Number(length[1])) return;
-      resolve(end + 4 + Number(length[1]));
-    };
-    setTimeout(() => reject(new Error("no response in 5 s")), 5_000).unref();
-    connect(socket);
-    socket.push(Buffer.from(REQUEST));
-  });
-}
-
 const servers = {
   tophat: (scenario) => {
     const handler = scenario === "json" ? (_req, res) => res.setJson(JSON_DOC).send() : (_req, res) => res.setText(HELLO).send();
@@ -131,11 +53,11 @@ for (const scenario of (process.env.SCENARIOS ?? "hello,json").split(",")) {
   const sizes = {};
   for (const [name, connect] of Object.entries(connects)) {
     sizes[name] = await responseSize(connect);
-    await drive(connect, 20_000, sizes[name]); // warm-up
+    await drive(connect, { requests: 20_000, batch: BATCH, responseBytes: sizes[name] }); // warm-up
     results[name] = [];
   }
   for (let run = 0; run < 5; run++) {
-    for (const [name, connect] of Object.entries(connects)) results[name].push(((await drive(connect, REQUESTS, sizes[name])) * 1000) / REQUESTS);
+    for (const [name, connect] of Object.entries(connects)) results[name].push(((await drive(connect, { requests: REQUESTS, batch: BATCH, responseBytes: sizes[name] })).ms * 1000) / REQUESTS);
   }
   const base = median(results["node-http"] ?? [NaN]);
   for (const [name, xs] of Object.entries(results)) console.log(`| ${scenario} | ${name} | ${median(xs).toFixed(2)} | ${(base / median(xs)).toFixed(2)} |`);
